@@ -1,0 +1,1 @@
+//! h2ring: thread-per-core io_uring HTTP/2 server runtime.

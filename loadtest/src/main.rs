@@ -1,0 +1,4 @@
+//! h2ring-loadtest: not yet built (performance issue).
+fn main() {
+    println!("h2ring-loadtest: not yet built");
+}
