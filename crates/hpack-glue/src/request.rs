@@ -1,0 +1,140 @@
+//! The validated request head handed to the connection (RFC 9113 §8.3.1), in `http` types.
+
+use http::header::HOST;
+use http::uri::{Authority, Parts, PathAndQuery, Scheme};
+use http::{HeaderMap, Method, Request, Uri};
+
+/// A validated request head (RFC 9113 §8.3.1), `http` types at the boundary.
+#[derive(Debug, Clone)]
+pub struct RequestHead {
+    /// `:method`.
+    pub method: Method,
+    /// `:scheme`; `None` only for plain CONNECT.
+    pub scheme: Option<Scheme>,
+    /// `:authority`, if the client sent one.
+    pub authority: Option<Authority>,
+    /// `:path`; `None` only for plain CONNECT.
+    pub path: Option<PathAndQuery>,
+    /// RFC 8441 `:protocol` (extended CONNECT only).
+    pub protocol: Option<String>,
+    /// Regular fields; cookie crumbs joined with "; " (RFC 9113 §8.2.3).
+    pub headers: HeaderMap,
+    /// Parsed `content-length`, for the connection's body-length check (RFC 9113 §8.1.1).
+    pub content_length: Option<u64>,
+    /// `expect: 100-continue` present (value compared case-insensitively).
+    pub expect_continue: bool,
+}
+
+impl RequestHead {
+    /// The authority to use for the target URI: `:authority`, else a parseable `host`
+    /// (RFC 9113 §8.3.1 lets an intermediary use `host` when `:authority` is absent).
+    pub fn effective_authority(&self) -> Option<Authority> {
+        if let Some(a) = &self.authority {
+            return Some(a.clone());
+        }
+        let host = self.headers.get(HOST)?;
+        Authority::try_from(host.as_bytes()).ok()
+    }
+
+    /// Whether this is a plain CONNECT (RFC 9113 §8.5) rather than an extended one.
+    pub fn is_plain_connect(&self) -> bool {
+        self.method == Method::CONNECT && self.protocol.is_none()
+    }
+
+    /// The request target as a URI: absolute form when scheme and authority are known,
+    /// authority form for plain CONNECT, origin form otherwise.
+    pub fn uri(&self) -> Uri {
+        let mut parts = Parts::default();
+        let authority = self.effective_authority();
+        match (&self.scheme, authority, &self.path) {
+            (Some(scheme), Some(authority), Some(path)) => {
+                parts.scheme = Some(scheme.clone());
+                parts.authority = Some(authority);
+                parts.path_and_query = Some(path.clone());
+            }
+            (_, _, Some(path)) => parts.path_and_query = Some(path.clone()),
+            (_, authority, None) => parts.authority = authority,
+        }
+        // Every combination built above satisfies `from_parts`; fall back to "/" regardless.
+        Uri::from_parts(parts).unwrap_or_default()
+    }
+
+    /// Converts into an `http::Request` with an empty body, keeping `:protocol` as an
+    /// extension of type [`Protocol`].
+    pub fn into_request(self) -> Request<()> {
+        let uri = self.uri();
+        let mut request = Request::new(());
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri;
+        *request.version_mut() = http::Version::HTTP_2;
+        *request.headers_mut() = self.headers;
+        if let Some(protocol) = self.protocol {
+            request.extensions_mut().insert(Protocol(protocol));
+        }
+        request
+    }
+}
+
+/// The RFC 8441 `:protocol` of an extended CONNECT, stored in `Request::extensions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Protocol(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn head(scheme: Option<&str>, authority: Option<&str>, path: Option<&str>) -> RequestHead {
+        RequestHead {
+            method: Method::GET,
+            scheme: scheme.map(|s| s.parse().unwrap()),
+            authority: authority.map(|a| a.parse().unwrap()),
+            path: path.map(|p| p.parse().unwrap()),
+            protocol: None,
+            headers: HeaderMap::new(),
+            content_length: None,
+            expect_continue: false,
+        }
+    }
+
+    #[test]
+    fn absolute_uri() {
+        let h = head(Some("https"), Some("example.com:8443"), Some("/a?b"));
+        assert_eq!(h.uri(), "https://example.com:8443/a?b");
+    }
+
+    #[test]
+    fn host_fallback_and_origin_form() {
+        let mut h = head(Some("http"), None, Some("/x"));
+        assert_eq!(h.uri(), "/x");
+        h.headers.insert(HOST, HeaderValue::from_static("h.test"));
+        assert_eq!(h.uri(), "http://h.test/x");
+    }
+
+    #[test]
+    fn connect_authority_form() {
+        let mut h = head(None, Some("proxy.test:443"), None);
+        h.method = Method::CONNECT;
+        assert!(h.is_plain_connect());
+        let uri = h.uri();
+        assert_eq!(uri.authority().unwrap().as_str(), "proxy.test:443");
+        assert_eq!(uri.scheme(), None);
+    }
+
+    #[test]
+    fn into_request_keeps_everything() {
+        let mut h = head(Some("https"), Some("a.test"), Some("/ws"));
+        h.method = Method::CONNECT;
+        h.protocol = Some("websocket".into());
+        h.headers.insert("x-a", HeaderValue::from_static("1"));
+        let req = h.into_request();
+        assert_eq!(req.method(), Method::CONNECT);
+        assert_eq!(req.uri(), "https://a.test/ws");
+        assert_eq!(req.version(), http::Version::HTTP_2);
+        assert_eq!(req.headers()["x-a"], "1");
+        assert_eq!(
+            req.extensions().get::<Protocol>(),
+            Some(&Protocol("websocket".into()))
+        );
+    }
+}
