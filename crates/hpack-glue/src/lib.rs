@@ -3,6 +3,7 @@
 mod block;
 mod collect;
 pub mod field;
+pub mod hpack;
 mod limits;
 mod pseudo;
 pub mod reason;
