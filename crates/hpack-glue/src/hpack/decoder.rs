@@ -76,6 +76,12 @@ impl Decoder {
         self.table.size()
     }
 
+    /// Dynamic table entries as (name, value), newest (index 62) first;
+    /// for tests and debugging.
+    pub fn table_entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.table.iter()
+    }
+
     /// Most octets a representation cut across fragments may occupy.
     fn max_pending(&self) -> usize {
         self.max_string_len
