@@ -65,7 +65,8 @@ impl BlockCollector {
             rejection: None,
             pseudo: RequestPseudo::default(),
             saw_regular: false,
-            headers: HeaderMap::with_capacity(INITIAL_HEADER_CAPACITY),
+            // Allocated on the first stored field, so a fresh collector costs nothing.
+            headers: HeaderMap::new(),
             cookie: None,
             content_length: None,
             expect_continue: false,
@@ -128,6 +129,9 @@ impl BlockCollector {
         // Standard names map to constants without allocating (names are validated above).
         let name = HeaderName::from_bytes(name).map_err(|_| reason::INVALID_NAME)?;
         let value = HeaderValue::from_bytes(value).map_err(|_| reason::INVALID_VALUE)?;
+        if self.headers.capacity() == 0 {
+            self.headers.reserve(INITIAL_HEADER_CAPACITY);
+        }
         self.headers
             .try_append(name, value)
             .map_err(|_| Rejection::TooLarge)?;
@@ -167,13 +171,14 @@ impl BlockCollector {
         }
     }
 
-    /// Ends the block: returns the validated result or the first rejection.
-    pub fn finish(self) -> Result<DecodedBlock, Rejection> {
+    /// Ends the block: returns the validated result or the first rejection. The size
+    /// counters stay readable afterwards; the stored fields move out.
+    pub fn finish(&mut self) -> Result<DecodedBlock, Rejection> {
         if let Some(rejection) = self.rejection {
             return Err(rejection);
         }
-        let mut headers = self.headers;
-        if let Some(cookie) = self.cookie {
+        let mut headers = std::mem::take(&mut self.headers);
+        if let Some(cookie) = self.cookie.take() {
             let value = HeaderValue::from_maybe_shared(Bytes::from(cookie))
                 .map_err(|_| reason::INVALID_VALUE)?;
             headers
@@ -183,7 +188,8 @@ impl BlockCollector {
         if self.kind == BlockKind::Trailers {
             return Ok(DecodedBlock::Trailers(headers));
         }
-        let target = self.pseudo.finish(self.limits.extended_connect)?;
+        let pseudo = std::mem::take(&mut self.pseudo);
+        let target = pseudo.finish(self.limits.extended_connect)?;
         check_host(&target, &headers)?;
         Ok(DecodedBlock::Request(RequestHead {
             method: target.method,
@@ -320,7 +326,7 @@ mod tests {
             max_header_list_size: 100,
             ..HeadLimits::default()
         };
-        let c = collect(
+        let mut c = collect(
             BlockKind::Request,
             limits,
             &[
@@ -337,7 +343,7 @@ mod tests {
 
     #[test]
     fn trailers_reject_pseudo() {
-        let c = collect(
+        let mut c = collect(
             BlockKind::Trailers,
             HeadLimits::default(),
             &[("grpc-status", "0")],
@@ -346,7 +352,7 @@ mod tests {
             DecodedBlock::Trailers(map) => assert_eq!(map["grpc-status"], "0"),
             DecodedBlock::Request(_) => panic!("trailers decoded as request"),
         }
-        let c = collect(
+        let mut c = collect(
             BlockKind::Trailers,
             HeadLimits::default(),
             &[(":path", "/")],
@@ -359,7 +365,7 @@ mod tests {
 
     #[test]
     fn pseudo_after_regular() {
-        let c = collect(
+        let mut c = collect(
             BlockKind::Request,
             HeadLimits::default(),
             &[GET[0], GET[1], ("x", "y"), GET[3]],
