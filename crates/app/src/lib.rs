@@ -1,1 +1,23 @@
 //! h2ring: thread-per-core io_uring HTTP/2 server runtime.
+//!
+//! This crate owns the protocol-independent runtime: pinned per-core glommio
+//! executors with their own `SO_REUSEPORT` listeners ([`Server`]), graceful
+//! shutdown ([`ShutdownHandle`]), static files ([`static_files`]) and
+//! metrics ([`metrics`]). An HTTP/2 driver plugs in as the per-core
+//! [`ConnectionFn`] passed to [`Server::start`].
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod runtime;
+pub mod shutdown;
+pub mod signals;
+pub mod static_files;
+
+pub use config::{Cores, ServerBuilder, ServerConfig};
+pub use error::StartError;
+pub use runtime::{
+    ConnInfo, ConnectionFactory, ConnectionFn, ConnectionFuture, CoreContext, RunningServer, Server,
+};
+pub use shutdown::{ShutdownHandle, ShutdownSummary};

@@ -1,0 +1,322 @@
+//! Server configuration: the `ServerConfig` values, their defaults, and the
+//! `ServerBuilder` that validates them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::error::StartError;
+
+/// Default listen address when none is given.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default `listen(2)` backlog per per-core listener.
+pub const DEFAULT_BACKLOG: u32 = 1024;
+/// Default cap on open connections per core; at the cap the core stops
+/// accepting until one closes (the kernel queues the rest in the backlog).
+pub const DEFAULT_MAX_CONNECTIONS_PER_CORE: usize = 10_000;
+/// Default cap on concurrently running request handlers per core (enforced by
+/// the HTTP/2 driver, which reads it from `CoreContext::max_handlers`).
+pub const DEFAULT_MAX_HANDLERS_PER_CORE: usize = 1024;
+/// Default time connections get to finish after shutdown starts before they
+/// are force-closed.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default pause before retrying `accept` after a resource error such as
+/// EMFILE/ENFILE, so a full fd table does not turn into a busy loop.
+pub const DEFAULT_ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Default glommio preemption timer: how long a task queue may run before
+/// `need_preempt()` asks it to yield to the other queues (glommio's own
+/// default is 100 ms, too long for connection I/O behind a busy handler).
+pub const DEFAULT_PREEMPT_TIMER: Duration = Duration::from_millis(10);
+/// How often each core publishes its metrics snapshot for the admin endpoint.
+pub const DEFAULT_METRICS_PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Placeholder for the HTTP/2 connection settings. The HTTP/2 driver replaces
+/// this alias with `h2ring_conn::Config`; everything else in the runtime only
+/// carries it through to the per-core factory via `ServerConfig::conn`.
+pub type ConnConfig = ();
+
+/// Which CPU cores get an executor.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Cores {
+    /// Every core this process is allowed to run on.
+    #[default]
+    All,
+    /// The first `n` allowed cores.
+    Count(usize),
+    /// Exactly these core ids.
+    List(Vec<usize>),
+}
+
+impl Cores {
+    /// Turns the choice into concrete core ids, checked against `available`
+    /// (the cores this process may run on).
+    pub fn resolve(&self, available: &[usize]) -> Result<Vec<usize>, StartError> {
+        let chosen = match self {
+            Cores::All => available.to_vec(),
+            Cores::Count(n) if *n > available.len() => {
+                return Err(StartError::TooManyCores {
+                    requested: *n,
+                    available: available.to_vec(),
+                })
+            }
+            Cores::Count(n) => available.iter().copied().take(*n).collect(),
+            Cores::List(list) => {
+                let mut seen = Vec::with_capacity(list.len());
+                for &core in list {
+                    if !available.contains(&core) {
+                        return Err(StartError::InvalidCore {
+                            core,
+                            available: available.to_vec(),
+                        });
+                    }
+                    if seen.contains(&core) {
+                        return Err(StartError::DuplicateCore(core));
+                    }
+                    seen.push(core);
+                }
+                seen
+            }
+        };
+        if chosen.is_empty() {
+            return Err(StartError::InvalidConfig(
+                "at least one core is required".to_string(),
+            ));
+        }
+        Ok(chosen)
+    }
+}
+
+/// The cores this process may run on (its affinity mask), sorted.
+pub fn available_cores() -> Result<Vec<usize>, StartError> {
+    let ids = core_affinity::get_core_ids().ok_or(StartError::CoreDetection)?;
+    let mut cores: Vec<usize> = ids.into_iter().map(|c| c.id).collect();
+    cores.sort_unstable();
+    if cores.is_empty() {
+        return Err(StartError::CoreDetection);
+    }
+    Ok(cores)
+}
+
+/// Everything the runtime needs to start. Build it with [`ServerBuilder`].
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Cores to run on (default [`Cores::All`]).
+    pub cores: Cores,
+    /// Addresses to listen on; each core binds its own `SO_REUSEPORT`
+    /// socket for each (default [`DEFAULT_LISTEN`]).
+    pub listen: Vec<SocketAddr>,
+    /// `listen(2)` backlog (default [`DEFAULT_BACKLOG`]).
+    pub backlog: u32,
+    /// Open-connection cap per core (default [`DEFAULT_MAX_CONNECTIONS_PER_CORE`]).
+    pub max_connections_per_core: usize,
+    /// Concurrent-handler cap per core (default [`DEFAULT_MAX_HANDLERS_PER_CORE`]).
+    pub max_handlers_per_core: usize,
+    /// Graceful-shutdown drain deadline (default [`DEFAULT_DRAIN_TIMEOUT`]).
+    pub drain_timeout: Duration,
+    /// Back-off after EMFILE/ENFILE on accept (default [`DEFAULT_ACCEPT_BACKOFF`]).
+    pub accept_backoff: Duration,
+    /// glommio preemption timer (default [`DEFAULT_PREEMPT_TIMER`]).
+    pub preempt_timer: Duration,
+    /// Admin address serving `GET /metrics` on core 0 (default `None`: off).
+    pub metrics_addr: Option<SocketAddr>,
+    /// Metrics snapshot publication period (default
+    /// [`DEFAULT_METRICS_PUBLISH_INTERVAL`]).
+    pub metrics_publish_interval: Duration,
+    /// HTTP/2 connection settings, owned by the HTTP/2 driver.
+    pub conn: ConnConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            cores: Cores::All,
+            listen: vec![default_listen()],
+            backlog: DEFAULT_BACKLOG,
+            max_connections_per_core: DEFAULT_MAX_CONNECTIONS_PER_CORE,
+            max_handlers_per_core: DEFAULT_MAX_HANDLERS_PER_CORE,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            accept_backoff: DEFAULT_ACCEPT_BACKOFF,
+            preempt_timer: DEFAULT_PREEMPT_TIMER,
+            metrics_addr: None,
+            metrics_publish_interval: DEFAULT_METRICS_PUBLISH_INTERVAL,
+            conn: ConnConfig::default(),
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+impl ServerConfig {
+    /// Checks value ranges that cannot be expressed in the types.
+    pub fn validate(&self) -> Result<(), StartError> {
+        let bad = |msg: &str| Err(StartError::InvalidConfig(msg.to_string()));
+        if self.listen.is_empty() {
+            return bad("at least one listen address is required");
+        }
+        if self.max_connections_per_core == 0 {
+            return bad("max connections per core must be at least 1");
+        }
+        if self.max_handlers_per_core == 0 {
+            return bad("max handlers per core must be at least 1");
+        }
+        if self.backlog == 0 || self.backlog > i32::MAX as u32 {
+            return bad("listen backlog must be between 1 and 2147483647");
+        }
+        if self.preempt_timer.is_zero() {
+            return bad("preempt timer must be positive");
+        }
+        Ok(())
+    }
+}
+
+/// Builder for [`crate::Server`]; start with `Server::builder()`.
+#[derive(Debug, Clone, Default)]
+pub struct ServerBuilder {
+    config: ServerConfig,
+    listen_set: bool,
+}
+
+impl ServerBuilder {
+    /// A builder holding all defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Chooses the cores (default all).
+    pub fn cores(mut self, cores: Cores) -> Self {
+        self.config.cores = cores;
+        self
+    }
+
+    /// Adds a listen address; the first call replaces the default.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        if !self.listen_set {
+            self.config.listen.clear();
+            self.listen_set = true;
+        }
+        self.config.listen.push(addr);
+        self
+    }
+
+    /// Sets the listen backlog.
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.config.backlog = backlog;
+        self
+    }
+
+    /// Sets the per-core connection cap.
+    pub fn max_connections_per_core(mut self, n: usize) -> Self {
+        self.config.max_connections_per_core = n;
+        self
+    }
+
+    /// Sets the per-core concurrent-handler cap.
+    pub fn max_handlers_per_core(mut self, n: usize) -> Self {
+        self.config.max_handlers_per_core = n;
+        self
+    }
+
+    /// Sets the graceful-shutdown drain deadline.
+    pub fn drain_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.drain_timeout = timeout;
+        self
+    }
+
+    /// Sets the accept back-off used after EMFILE/ENFILE.
+    pub fn accept_backoff(mut self, backoff: Duration) -> Self {
+        self.config.accept_backoff = backoff;
+        self
+    }
+
+    /// Sets the glommio preemption timer.
+    pub fn preempt_timer(mut self, timer: Duration) -> Self {
+        self.config.preempt_timer = timer;
+        self
+    }
+
+    /// Enables the metrics admin endpoint on `addr`.
+    pub fn metrics_addr(mut self, addr: Option<SocketAddr>) -> Self {
+        self.config.metrics_addr = addr;
+        self
+    }
+
+    /// Sets the HTTP/2 connection settings.
+    pub fn conn_config(mut self, conn: ConnConfig) -> Self {
+        self.config.conn = conn;
+        self
+    }
+
+    /// Validates and produces the server.
+    pub fn build(self) -> Result<crate::Server, StartError> {
+        self.config.validate()?;
+        Ok(crate::Server::from_config(self.config))
+    }
+
+    /// The configuration as built so far.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = ServerConfig::default();
+        assert_eq!(
+            c.listen,
+            vec![DEFAULT_LISTEN.parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(c.cores, Cores::All);
+        assert_eq!(c.max_connections_per_core, 10_000);
+        assert_eq!(c.max_handlers_per_core, 1024);
+        assert_eq!(c.drain_timeout, Duration::from_secs(30));
+        assert_eq!(c.metrics_addr, None);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn first_listen_replaces_default_then_appends() {
+        let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let b: SocketAddr = "[::1]:2".parse().unwrap();
+        let builder = ServerBuilder::new().listen(a).listen(b);
+        assert_eq!(builder.config().listen, vec![a, b]);
+    }
+
+    #[test]
+    fn cores_resolve_against_available() {
+        let avail = [0, 1];
+        assert_eq!(Cores::All.resolve(&avail).unwrap(), vec![0, 1]);
+        assert_eq!(Cores::Count(1).resolve(&avail).unwrap(), vec![0]);
+        assert_eq!(Cores::List(vec![1]).resolve(&avail).unwrap(), vec![1]);
+        let err = Cores::List(vec![7]).resolve(&avail).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "core 7 does not exist (this machine has cores 0-1)"
+        );
+        let err = Cores::Count(3).resolve(&avail).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "3 cores requested but this machine has only 2 (cores 0-1)"
+        );
+        let err = Cores::List(vec![1, 1]).resolve(&avail).unwrap_err();
+        assert_eq!(err.to_string(), "core 1 is listed more than once");
+        let err = Cores::Count(0).resolve(&avail).unwrap_err();
+        assert_eq!(err.to_string(), "at least one core is required");
+    }
+
+    #[test]
+    fn zero_limits_are_rejected() {
+        let c = ServerConfig {
+            max_connections_per_core: 0,
+            ..ServerConfig::default()
+        };
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "max connections per core must be at least 1"
+        );
+    }
+}

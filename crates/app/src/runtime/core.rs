@@ -1,0 +1,170 @@
+//! Per-core state: the connection registry (counts, ids, limits), the local
+//! shutdown and force-close signals, and the `CoreContext` handed to the
+//! per-core connection factory.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use glommio::TaskQueueHandle;
+
+use super::event::{LocalEvent, Notify};
+use crate::config::ConnConfig;
+use crate::metrics::CoreMetrics;
+
+/// Bits of a `conn_id` reserved for the per-core sequence number; the core's
+/// index fills the bits above, so ids are unique server-wide without any
+/// cross-core coordination.
+pub const CONN_ID_SEQUENCE_BITS: u32 = 48;
+
+/// Facts about one accepted connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The local address the client connected to.
+    pub local: SocketAddr,
+    /// The CPU core serving the connection (its executor is pinned there).
+    pub core: usize,
+    /// Server-wide unique id: `(core index << 48) | per-core sequence`.
+    pub conn_id: u64,
+}
+
+/// A connection-serving future. Not `Send`: it lives and dies on its core.
+pub type ConnectionFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// The per-core connection callback: called once per accepted connection,
+/// on the accepting core, with the stream (TCP_NODELAY already set).
+pub type ConnectionFn = Rc<dyn Fn(glommio::net::TcpStream, ConnInfo) -> ConnectionFuture>;
+
+/// Limits and identity a core is started with.
+pub(crate) struct CoreParams {
+    pub index: usize,
+    pub cpu: usize,
+    pub max_connections: usize,
+    pub max_handlers: usize,
+    pub accept_backoff: Duration,
+    pub conn_queue: TaskQueueHandle,
+    pub handler_queue: TaskQueueHandle,
+    pub conn_config: ConnConfig,
+}
+
+/// The registry of one core. Shared by `Rc` between the accept loops, the
+/// connection tasks and the core's main task.
+pub(crate) struct CoreState {
+    pub params: CoreParams,
+    pub shutdown: Rc<LocalEvent>,
+    pub force: Rc<LocalEvent>,
+    pub active: Cell<usize>,
+    pub changed: Notify,
+    next_seq: Cell<u64>,
+    pub metrics: CoreMetrics,
+}
+
+impl CoreState {
+    pub fn new(params: CoreParams) -> Rc<Self> {
+        Rc::new(CoreState {
+            params,
+            shutdown: LocalEvent::new(),
+            force: LocalEvent::new(),
+            active: Cell::new(0),
+            changed: Notify::default(),
+            next_seq: Cell::new(0),
+            metrics: CoreMetrics::default(),
+        })
+    }
+
+    /// Registers a newly accepted connection and returns its id.
+    pub fn connection_opened(&self) -> u64 {
+        let seq = self.next_seq.get();
+        self.next_seq.set(seq.wrapping_add(1));
+        self.active.set(self.active.get() + 1);
+        self.metrics.connection_opened();
+        let index = self.params.index as u64;
+        (index << CONN_ID_SEQUENCE_BITS) | (seq & ((1 << CONN_ID_SEQUENCE_BITS) - 1))
+    }
+
+    /// Unregisters a connection and wakes the accept loops and drain waiter.
+    pub fn connection_closed(&self, forced: bool) {
+        self.active.set(self.active.get().saturating_sub(1));
+        self.metrics.connection_closed(forced);
+        self.changed.notify_all();
+    }
+
+    pub fn at_capacity(&self) -> bool {
+        self.active.get() >= self.params.max_connections
+    }
+
+    /// Waits until no connection is open.
+    pub async fn all_closed(&self) {
+        while self.active.get() > 0 {
+            self.changed.notified().await;
+        }
+    }
+}
+
+/// What a connection factory gets on each core: identity, limits, the
+/// shutdown signal, the handler task queue and the core's metrics.
+/// Cheap to clone; `!Send` (it belongs to its core).
+#[derive(Clone)]
+pub struct CoreContext {
+    pub(crate) state: Rc<CoreState>,
+}
+
+impl CoreContext {
+    /// The CPU core this executor is pinned to.
+    pub fn core(&self) -> usize {
+        self.state.params.cpu
+    }
+
+    /// This core's position (0-based) among the server's cores.
+    pub fn index(&self) -> usize {
+        self.state.params.index
+    }
+
+    /// The per-core concurrent-handler cap the HTTP/2 driver must enforce.
+    pub fn max_handlers(&self) -> usize {
+        self.state.params.max_handlers
+    }
+
+    /// The HTTP/2 connection settings from `ServerConfig::conn`.
+    pub fn conn_config(&self) -> &ConnConfig {
+        &self.state.params.conn_config
+    }
+
+    /// Task queue (`Latency::NotImportant`) where request handlers should be
+    /// spawned with `glommio::spawn_local_into`, so a slow handler does not
+    /// delay connection I/O, which runs in a `Latency::Matters` queue.
+    pub fn handler_queue(&self) -> TaskQueueHandle {
+        self.state.params.handler_queue
+    }
+
+    /// Task queue connection tasks run in (`Latency::Matters`).
+    pub fn connection_queue(&self) -> TaskQueueHandle {
+        self.state.params.conn_queue
+    }
+
+    /// Whether graceful shutdown has begun on this core.
+    pub fn is_shutting_down(&self) -> bool {
+        self.state.shutdown.is_fired()
+    }
+
+    /// Completes when graceful shutdown begins: the listeners are closed
+    /// and connections should send GOAWAY and finish in-flight streams.
+    pub fn shutdown_started(&self) -> impl Future<Output = ()> + 'static {
+        self.state.shutdown.wait()
+    }
+
+    /// This core's metrics counters.
+    pub fn metrics(&self) -> &CoreMetrics {
+        &self.state.metrics
+    }
+
+    /// Connections currently open on this core.
+    pub fn active_connections(&self) -> usize {
+        self.state.active.get()
+    }
+}

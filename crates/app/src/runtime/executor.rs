@@ -1,0 +1,176 @@
+//! One core's life: build the pinned glommio executor, create the task
+//! queues, run the accept loops, then on shutdown drain and force-close.
+//!
+//! Scheduling choice: connection I/O (accept loops and connection tasks)
+//! runs in a `Latency::Matters` queue, request handlers in a separate
+//! `Latency::NotImportant` queue (see `CoreContext::handler_queue`), and the
+//! executor's preempt timer is shortened (`ServerConfig::preempt_timer`). A
+//! handler that yields (`glommio::yield_if_needed().await`) therefore cannot
+//! hold connection I/O back for more than about one timer period; glommio is
+//! cooperative, so a handler that never awaits still blocks its core.
+
+use std::os::fd::OwnedFd;
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_lite::future;
+use glommio::{Latency, LocalExecutorBuilder, Placement, Shares};
+
+use super::accept::accept_loop;
+use super::admin;
+use super::core::{ConnectionFn, CoreContext, CoreParams, CoreState};
+use super::listener::into_glommio;
+use crate::config::ConnConfig;
+use crate::metrics::{MetricsHub, MetricsSnapshot};
+use crate::shutdown::wait_for_trigger;
+
+/// Scheduler shares of the connection I/O queue relative to the handler
+/// queue: I/O gets twice the CPU time when both are busy.
+pub const CONN_QUEUE_SHARES: usize = 2000;
+/// Scheduler shares of the handler queue.
+pub const HANDLER_QUEUE_SHARES: usize = 1000;
+/// Latency target for the connection I/O queue.
+pub const CONN_QUEUE_LATENCY: Duration = Duration::from_millis(5);
+
+/// The per-core connection factory, called once on each core.
+pub type ConnectionFactory = Arc<dyn Fn(&CoreContext) -> ConnectionFn + Send + Sync>;
+
+/// Everything one core thread needs; `Send`, built on the starting thread.
+pub(crate) struct CoreSetup {
+    pub index: usize,
+    pub cpu: usize,
+    pub listeners: Vec<OwnedFd>,
+    pub admin: Option<OwnedFd>,
+    pub shutdown: OwnedFd,
+    pub hub: MetricsHub,
+    pub factory: ConnectionFactory,
+    pub max_connections: usize,
+    pub max_handlers: usize,
+    pub accept_backoff: Duration,
+    pub drain_timeout: Duration,
+    pub preempt_timer: Duration,
+    pub publish_interval: Duration,
+    pub metrics_enabled: bool,
+    pub conn_config: ConnConfig,
+}
+
+/// Thread body: returns the core's final metrics, or `None` if the
+/// executor could not be created (the error went to `ready`).
+pub(crate) fn run_core(
+    setup: CoreSetup,
+    ready: mpsc::Sender<Result<(), String>>,
+) -> Option<MetricsSnapshot> {
+    let executor = LocalExecutorBuilder::new(Placement::Fixed(setup.cpu))
+        .name(&format!("h2ring-core-{}", setup.cpu))
+        .preempt_timer(setup.preempt_timer)
+        .make();
+    match executor {
+        Ok(executor) => Some(executor.run(core_main(setup, ready))),
+        Err(e) => {
+            let _ = ready.send(Err(e.to_string()));
+            None
+        }
+    }
+}
+
+async fn core_main(setup: CoreSetup, ready: mpsc::Sender<Result<(), String>>) -> MetricsSnapshot {
+    let ex = glommio::executor();
+    let conn_queue = ex.create_task_queue(
+        Shares::Static(CONN_QUEUE_SHARES),
+        Latency::Matters(CONN_QUEUE_LATENCY),
+        "h2ring-conn",
+    );
+    let handler_queue = ex.create_task_queue(
+        Shares::Static(HANDLER_QUEUE_SHARES),
+        Latency::NotImportant,
+        "h2ring-handlers",
+    );
+    let state = CoreState::new(CoreParams {
+        index: setup.index,
+        cpu: setup.cpu,
+        max_connections: setup.max_connections,
+        max_handlers: setup.max_handlers,
+        accept_backoff: setup.accept_backoff,
+        conn_queue,
+        handler_queue,
+        conn_config: setup.conn_config,
+    });
+    let on_conn = (setup.factory)(&CoreContext {
+        state: Rc::clone(&state),
+    });
+    let mut tasks = Vec::new();
+    for fd in setup.listeners {
+        let listener = into_glommio(fd);
+        let job = accept_loop(listener, Rc::clone(&state), Rc::clone(&on_conn));
+        match glommio::spawn_local_into(job, conn_queue) {
+            Ok(task) => tasks.push(task),
+            Err(e) => {
+                let _ = ready.send(Err(format!("cannot spawn accept loop: {e}")));
+                return state.metrics.snapshot();
+            }
+        }
+    }
+    if let Some(fd) = setup.admin {
+        let job = admin::serve(into_glommio(fd), Rc::clone(&state), setup.hub.clone());
+        tasks.extend(glommio::spawn_local_into(job, handler_queue).ok());
+    }
+    if setup.index != 0 && setup.metrics_enabled {
+        let job =
+            publish_periodically(Rc::clone(&state), setup.hub.clone(), setup.publish_interval);
+        tasks.extend(glommio::spawn_local_into(job, handler_queue).ok());
+    }
+    let _ = ready.send(Ok(()));
+    drop(ready);
+
+    wait_for_trigger(setup.shutdown).await;
+    state.shutdown.fire();
+    for task in tasks {
+        task.await;
+    }
+    drain(&state, setup.drain_timeout).await;
+    let snapshot = state.metrics.snapshot();
+    setup.hub.publish(setup.index, snapshot.clone());
+    snapshot
+}
+
+/// RFC 9113 §6.8: after GOAWAY, in-flight streams may complete; we give
+/// them until the deadline, then drop whatever is left.
+async fn drain(state: &CoreState, deadline: Duration) {
+    let drained = async {
+        state.all_closed().await;
+        true
+    };
+    let timeout = async {
+        glommio::timer::sleep(deadline).await;
+        false
+    };
+    if !future::or(drained, timeout).await {
+        tracing::info!(
+            core = state.params.cpu,
+            remaining = state.active.get(),
+            "drain deadline reached; force-closing"
+        );
+        state.force.fire();
+        state.all_closed().await;
+    }
+}
+
+/// Keeps this core's slot in the hub fresh for the admin endpoint.
+async fn publish_periodically(state: Rc<CoreState>, hub: MetricsHub, every: Duration) {
+    loop {
+        let stop = async {
+            state.shutdown.wait().await;
+            true
+        };
+        let tick = async {
+            glommio::timer::sleep(every).await;
+            false
+        };
+        if future::or(stop, tick).await {
+            return;
+        }
+        hub.publish(state.params.index, state.metrics.snapshot());
+    }
+}

@@ -1,0 +1,110 @@
+//! Listening sockets: one `SO_REUSEPORT` socket per (core, address), built
+//! with socket2 because glommio's `TcpListener::bind` fixes the backlog at
+//! 1024 and unwraps address resolution.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::error::StartError;
+
+/// Binds one listening socket.
+///
+/// The socket is left in *blocking* mode on purpose: glommio first tries a
+/// speculative accept, temporarily setting O_NONBLOCK itself, and otherwise
+/// submits an io_uring accept, which would fail with EAGAIN instead of
+/// waiting if the file were non-blocking. IPv6 sockets are `IPV6_V6ONLY` so
+/// `[::]:p` and `0.0.0.0:p` can both be listed.
+pub fn bind_one(addr: SocketAddr, backlog: u32) -> io::Result<OwnedFd> {
+    let domain = if addr.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    // Each core binds its own socket to the same address; the kernel spreads
+    // incoming connections across them.
+    socket.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&SockAddr::from(addr))?;
+    let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
+    socket.listen(backlog)?;
+    Ok(OwnedFd::from(socket))
+}
+
+/// Binds `copies` sockets to `addr` (one per core). When the port is 0 the
+/// first bind picks the port and the others reuse it.
+pub fn bind_group(
+    addr: SocketAddr,
+    backlog: u32,
+    copies: usize,
+) -> Result<(SocketAddr, Vec<OwnedFd>), StartError> {
+    let bind_err = |source| StartError::Bind { addr, source };
+    let first = bind_one(addr, backlog).map_err(bind_err)?;
+    let actual = local_addr(&first).map_err(bind_err)?;
+    let mut fds = Vec::with_capacity(copies);
+    fds.push(first);
+    for _ in 1..copies {
+        fds.push(bind_one(actual, backlog).map_err(bind_err)?);
+    }
+    Ok((actual, fds))
+}
+
+/// The bound address of a socket.
+pub fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
+    let socket = Socket::from(fd.try_clone()?);
+    socket
+        .local_addr()?
+        .as_socket()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an inet socket"))
+}
+
+/// Wraps a bound, listening socket as a glommio listener on this executor.
+pub fn into_glommio(fd: OwnedFd) -> glommio::net::TcpListener {
+    // SAFETY: `fd` is an owned, open, bound and listening TCP socket; taking
+    // it out of the `OwnedFd` transfers sole ownership to the listener,
+    // which closes it on drop. glommio 0.9 offers no safe constructor from a
+    // pre-built socket (`TcpListener::bind` is the only other way).
+    unsafe { glommio::net::TcpListener::from_raw_fd(fd.into_raw_fd()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_shares_one_ephemeral_port() {
+        let (addr, fds) = bind_group("127.0.0.1:0".parse().unwrap(), 16, 3).unwrap();
+        assert_ne!(addr.port(), 0);
+        assert_eq!(fds.len(), 3);
+        for fd in &fds {
+            assert_eq!(local_addr(fd).unwrap(), addr);
+        }
+    }
+
+    #[test]
+    fn busy_port_is_a_bind_error() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let err = bind_group(addr, 16, 2).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("cannot listen on {addr}: address already in use")
+        );
+    }
+
+    #[test]
+    fn ipv6_loopback_binds_when_available() {
+        let addr: SocketAddr = "[::1]:0".parse().unwrap();
+        match bind_one(addr, 8) {
+            Ok(fd) => assert!(local_addr(&fd).unwrap().is_ipv6()),
+            // Containers without IPv6 report "address not available".
+            Err(e) => assert_eq!(e.kind(), io::ErrorKind::AddrNotAvailable),
+        }
+    }
+}
