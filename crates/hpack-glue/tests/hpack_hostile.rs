@@ -1,9 +1,11 @@
 //! Hostile and malformed HPACK input: each case must return the exact
 //! `DecodeError` (a COMPRESSION_ERROR) and never panic.
 
-use h2ring_hpack::hpack::{DecodeError, Decoder, DEFAULT_MAX_STRING_LEN, DEFAULT_TABLE_SIZE};
+use h2ring_hpack::hpack::{
+    DecodeError, Decoder, OwnedFields, DEFAULT_MAX_STRING_LEN, DEFAULT_TABLE_SIZE,
+};
 
-fn decode(block: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, DecodeError> {
+fn decode(block: &[u8]) -> Result<OwnedFields, DecodeError> {
     Decoder::new(DEFAULT_TABLE_SIZE).decode_block(block)
 }
 
