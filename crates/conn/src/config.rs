@@ -1,0 +1,126 @@
+//! Connection limits and timeouts, each with a documented default.
+
+use std::time::Duration;
+
+/// Everything a server connection can be tuned with. `Config::default()` is what `h2ring` ships.
+///
+/// Values outside what RFC 9113 allows are clamped by [`Config::normalized`], which the
+/// connection applies on construction, so a `Config` can never put the protocol in an illegal
+/// state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS we advertise; streams beyond it are refused with
+    /// REFUSED_STREAM (RFC 9113 §5.1.2). Default 250, as Go's server.
+    pub max_concurrent_streams: u32,
+    /// Receive window of each stream, i.e. how many request-body octets a client may send
+    /// before the application reads them (Go: MaxUploadBufferPerStream). Default 1 MiB;
+    /// at least 65 535 (the window the client assumes before it sees our SETTINGS).
+    pub stream_window: u32,
+    /// Receive window of the whole connection (Go: MaxUploadBufferPerConnection). Default
+    /// 1 MiB; at least 65 535. Raised with a WINDOW_UPDATE right after our SETTINGS.
+    pub connection_window: u32,
+    /// SETTINGS_MAX_FRAME_SIZE: the largest frame payload we accept. Default 16 384.
+    pub max_frame_size: u32,
+    /// SETTINGS_MAX_HEADER_LIST_SIZE, counted as RFC 9113 §6.5.2 does (name + value + 32
+    /// per field). A request over it gets a 431. Default 16 KiB.
+    pub max_header_list_size: u32,
+    /// Raw (compressed) header-block octets, HEADERS plus CONTINUATION, after which the
+    /// connection is closed without waiting for END_HEADERS (CONTINUATION floods). Default
+    /// 4 × `max_header_list_size` + 16 KiB: Huffman codes can be up to 30 bits per octet.
+    pub max_header_block_bytes: usize,
+    /// Accept RFC 8441 extended CONNECT (`:protocol`); advertised with
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL. Default off.
+    pub extended_connect: bool,
+    /// Whether the application may push (it still needs the client's ENABLE_PUSH). Default on.
+    pub allow_push: bool,
+    /// Control frames (SETTINGS ACK, PING ACK, RST_STREAM, WINDOW_UPDATE) we may hold queued
+    /// because the peer is not reading; past it the connection is closed to bound memory
+    /// (Go's maxQueuedControlFrames). Default 10 000.
+    pub max_queued_control_frames: usize,
+    /// Response body octets buffered per stream before the application's writes wait for
+    /// the flow-control window (backpressure). Default 64 KiB.
+    pub stream_send_buffer: usize,
+    /// Time allowed for the 24-octet client preface. Default 10 s.
+    pub preface_timeout: Duration,
+    /// Time allowed, after the preface, for the client's first SETTINGS frame. Default 2 s.
+    pub first_settings_timeout: Duration,
+    /// Time the client has to acknowledge our SETTINGS; then SETTINGS_TIMEOUT. Default 10 s.
+    pub settings_ack_timeout: Duration,
+    /// A connection with no open stream for this long gets GOAWAY(NO_ERROR) and is closed.
+    /// PING does not count as activity. `None` disables it. Default 120 s.
+    pub idle_timeout: Option<Duration>,
+    /// How long a graceful shutdown lets open streams finish before the connection is closed.
+    /// Default 30 s.
+    pub drain_timeout: Duration,
+    /// After a GOAWAY for an error, how long we keep reading (and discarding) before closing,
+    /// so that the kernel sends FIN rather than RST and the peer gets to read the GOAWAY
+    /// (the reason behind Go's goAwayTimeout). Default 1 s.
+    pub goaway_linger: Duration,
+}
+
+/// The window a peer assumes before it has seen our SETTINGS (RFC 9113 §6.9.2).
+pub(crate) const PROTOCOL_DEFAULT_WINDOW: u32 = 65_535;
+
+impl Default for Config {
+    fn default() -> Self {
+        let max_header_list_size = 16 * 1024;
+        Config {
+            max_concurrent_streams: 250,
+            stream_window: 1 << 20,
+            connection_window: 1 << 20,
+            max_frame_size: h2ring_frame::DEFAULT_MAX_FRAME_SIZE,
+            max_header_list_size,
+            max_header_block_bytes: 4 * max_header_list_size as usize + 16 * 1024,
+            extended_connect: false,
+            allow_push: true,
+            max_queued_control_frames: 10_000,
+            stream_send_buffer: 64 * 1024,
+            preface_timeout: Duration::from_secs(10),
+            first_settings_timeout: Duration::from_secs(2),
+            settings_ack_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_secs(120)),
+            drain_timeout: Duration::from_secs(30),
+            goaway_linger: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Config {
+    /// Clamps every value into the range RFC 9113 allows.
+    pub fn normalized(mut self) -> Self {
+        let max_window = h2ring_frame::MAX_WINDOW_SIZE;
+        self.stream_window = self
+            .stream_window
+            .clamp(PROTOCOL_DEFAULT_WINDOW, max_window);
+        self.connection_window = self
+            .connection_window
+            .clamp(PROTOCOL_DEFAULT_WINDOW, max_window);
+        self.max_frame_size = self.max_frame_size.clamp(
+            h2ring_frame::DEFAULT_MAX_FRAME_SIZE,
+            h2ring_frame::MAX_MAX_FRAME_SIZE,
+        );
+        self.max_header_block_bytes = self.max_header_block_bytes.max(1024);
+        self.max_queued_control_frames = self.max_queued_control_frames.max(16);
+        self.stream_send_buffer = self.stream_send_buffer.max(1);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalized_clamps_into_protocol_ranges() {
+        let c = Config {
+            stream_window: 10,
+            connection_window: u32::MAX,
+            max_frame_size: 1,
+            ..Config::default()
+        }
+        .normalized();
+        assert_eq!(c.stream_window, 65_535);
+        assert_eq!(c.connection_window, (1 << 31) - 1);
+        assert_eq!(c.max_frame_size, 16_384);
+    }
+}

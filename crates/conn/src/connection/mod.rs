@@ -1,0 +1,306 @@
+//! The server connection: one `!Send` state machine per HTTP/2 connection.
+//!
+//! Inputs are methods ([`Connection::recv`], [`Connection::handle_timeout`], the send API);
+//! outputs are polled ([`Connection::poll_event`], [`Connection::poll_transmit`],
+//! [`Connection::poll_timeout`]). Time is passed in, never read.
+
+mod block;
+mod control;
+mod frames;
+mod push;
+pub(crate) mod send;
+#[cfg(test)]
+mod tests;
+mod timers;
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use h2ring_frame::{Decoder, ErrorCode, Setting, StreamId, DEFAULT_INITIAL_WINDOW_SIZE};
+use h2ring_hpack::{HeadDecoder, HeadEncoder, HeadLimits};
+
+use crate::closed::{ClosedStreams, HowClosed};
+use crate::config::{Config, PROTOCOL_DEFAULT_WINDOW};
+use crate::event::Event;
+use crate::flow::{RecvWindow, SendWindow};
+use crate::priority::Priority;
+use crate::scheduler::{ExtensiblePriorityScheduler, Scheduler};
+use crate::stats::Stats;
+use crate::store::{Store, StreamKey};
+
+use self::block::HeaderBlock;
+pub use self::send::WRITE_BUDGET;
+use self::timers::Timers;
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for the 24-octet client preface (RFC 9113 §3.4).
+    Preface,
+    /// Preface read; the client's first frame must be SETTINGS.
+    FirstSettings,
+    /// Serving.
+    Open,
+    /// We sent GOAWAY(NO_ERROR): open streams finish, new ones are ignored.
+    Draining,
+    /// We sent GOAWAY for an error (or finished draining): input is discarded until the
+    /// linger deadline, so the peer can read our GOAWAY before the socket closes.
+    Lingering,
+    /// Done: the driver flushes what `poll_transmit` gives and closes the socket.
+    Closed,
+}
+
+/// What the peer told us in its SETTINGS (RFC 9113 §6.5.2), with protocol defaults.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerSettings {
+    pub(crate) max_frame_size: u32,
+    pub(crate) initial_window: u32,
+    pub(crate) max_concurrent_streams: Option<u32>,
+    pub(crate) enable_push: bool,
+    pub(crate) max_header_list_size: Option<u32>,
+}
+
+impl Default for PeerSettings {
+    fn default() -> Self {
+        PeerSettings {
+            max_frame_size: h2ring_frame::DEFAULT_MAX_FRAME_SIZE,
+            initial_window: DEFAULT_INITIAL_WINDOW_SIZE,
+            max_concurrent_streams: None,
+            enable_push: true,
+            max_header_list_size: None,
+        }
+    }
+}
+
+/// A sans-IO HTTP/2 server connection.
+///
+/// Not `Send`: it lives on the core that accepted the connection, and so does everything
+/// that refers to it.
+pub struct Connection {
+    config: Config,
+    phase: Phase,
+    decoder: Decoder,
+    heads: HeadDecoder,
+    encoder: HeadEncoder,
+    store: Store,
+    scheduler: Box<dyn Scheduler>,
+    peer: PeerSettings,
+    conn_send: SendWindow,
+    conn_recv: RecvWindow,
+    /// Highest client stream id seen in a HEADERS frame (§5.1.1).
+    last_client_stream: StreamId,
+    /// Highest stream id we promised.
+    last_pushed_stream: StreamId,
+    /// The header block being received (HEADERS without END_HEADERS so far).
+    block: Option<HeaderBlock>,
+    /// Control frames and header blocks, in the order they were produced (HPACK order).
+    out: BytesMut,
+    /// Control frames in `out` the peer has not been handed yet (flood bound).
+    queued_control: usize,
+    events: VecDeque<Event>,
+    /// SETTINGS frames we sent and the peer has not acknowledged.
+    unacked_settings: u32,
+    /// The GOAWAY we sent: last stream id and code.
+    goaway_sent: Option<(StreamId, ErrorCode)>,
+    goaway_received: bool,
+    closed: ClosedStreams,
+    /// PRIORITY_UPDATE frames for streams not opened yet (RFC 9218 §7.1), bounded.
+    early_priorities: VecDeque<(StreamId, Priority)>,
+    timers: Timers,
+    stats: Stats,
+    /// Keeps the connection `!Send` and `!Sync` by construction.
+    _not_send: std::marker::PhantomData<Rc<()>>,
+}
+
+impl Connection {
+    /// A connection that has just been accepted. Our SETTINGS (and the connection-window
+    /// WINDOW_UPDATE) are queued at once: the server preface may be sent without waiting
+    /// for the client's (§3.4).
+    pub fn new(config: Config, now: Instant) -> Self {
+        Self::with_scheduler(config, Box::new(ExtensiblePriorityScheduler::new()), now)
+    }
+
+    /// Same, with another write scheduler.
+    pub fn with_scheduler(config: Config, scheduler: Box<dyn Scheduler>, now: Instant) -> Self {
+        let config = config.normalized();
+        let mut decoder = Decoder::new();
+        decoder.set_max_frame_size(config.max_frame_size);
+        let limits = HeadLimits {
+            max_header_list_size: config.max_header_list_size,
+            extended_connect: config.extended_connect,
+        };
+        let heads = HeadDecoder::new(limits, h2ring_frame::DEFAULT_HEADER_TABLE_SIZE as usize);
+        let mut conn = Connection {
+            phase: Phase::Preface,
+            decoder,
+            heads,
+            encoder: HeadEncoder::new(),
+            store: Store::default(),
+            scheduler,
+            peer: PeerSettings::default(),
+            conn_send: SendWindow::new(DEFAULT_INITIAL_WINDOW_SIZE),
+            conn_recv: RecvWindow::new(PROTOCOL_DEFAULT_WINDOW, config.connection_window),
+            last_client_stream: StreamId::ZERO,
+            last_pushed_stream: StreamId::ZERO,
+            block: None,
+            out: BytesMut::new(),
+            queued_control: 0,
+            events: VecDeque::new(),
+            unacked_settings: 0,
+            goaway_sent: None,
+            goaway_received: false,
+            closed: ClosedStreams::default(),
+            early_priorities: VecDeque::new(),
+            timers: Timers::new(&config, now),
+            stats: Stats::default(),
+            _not_send: std::marker::PhantomData,
+            config,
+        };
+        conn.send_initial_settings(now);
+        conn
+    }
+
+    /// The settings we advertise (RFC 9113 §6.5.2; RFC 8441 §3; RFC 9218 §2.1).
+    fn local_settings(&self) -> Vec<Setting> {
+        let mut settings = vec![
+            Setting::MaxConcurrentStreams(self.config.max_concurrent_streams),
+            Setting::InitialWindowSize(self.config.stream_window),
+            Setting::MaxFrameSize(self.config.max_frame_size),
+            Setting::MaxHeaderListSize(self.config.max_header_list_size),
+        ];
+        if self.config.extended_connect {
+            settings.push(Setting::EnableConnectProtocol(true));
+        }
+        // We schedule by RFC 9218 priorities and ignore the deprecated RFC 7540 tree.
+        settings.push(Setting::NoRfc7540Priorities(true));
+        settings
+    }
+
+    fn send_initial_settings(&mut self, now: Instant) {
+        let settings = h2ring_frame::Settings::new(self.local_settings());
+        h2ring_frame::Frame::Settings(settings).encode(&mut self.out);
+        self.unacked_settings += 1;
+        self.timers.settings_sent(now, &self.config);
+        // RFC 9113 §6.9.2: the connection window starts at 65 535 and only WINDOW_UPDATE
+        // changes it, so a larger configured window is opened right away.
+        let extra = self
+            .config
+            .connection_window
+            .saturating_sub(PROTOCOL_DEFAULT_WINDOW);
+        if extra > 0 {
+            self.conn_recv.release(extra);
+            if let Some(inc) = self.conn_recv.take_update_now() {
+                control::encode_window_update(StreamId::ZERO, inc, &mut self.out);
+            }
+        }
+    }
+
+    /// Where the connection is in its life.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// True once the driver should flush what [`Connection::poll_transmit`] gives and close.
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// Streams currently open (either direction still going).
+    pub fn open_streams(&self) -> usize {
+        self.store.len()
+    }
+
+    /// True when no stream is open and nothing waits to be written: the driver may shrink
+    /// its buffers.
+    pub fn is_idle(&self) -> bool {
+        self.store.is_empty() && self.out.is_empty() && self.block.is_none()
+    }
+
+    /// The RFC 9113 §5.1 state of a stream, or `None` if it is idle or closed.
+    pub fn stream_state(&self, id: StreamId) -> Option<crate::StreamState> {
+        self.store
+            .key(id)
+            .and_then(|k| self.store.get(k))
+            .map(|s| s.state())
+    }
+
+    /// Per-connection counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The configuration in force (normalized).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Begins a graceful shutdown: GOAWAY(NO_ERROR) with the last stream we will process,
+    /// no new streams, open ones finish within `drain_timeout` (RFC 9113 §6.8).
+    pub fn start_shutdown(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Preface => self.phase = Phase::Closed,
+            Phase::FirstSettings | Phase::Open => {
+                self.send_goaway(ErrorCode::NoError, b"");
+                self.phase = Phase::Draining;
+                self.timers.drain_started(now, &self.config);
+                self.maybe_finish_draining(now);
+            }
+            Phase::Draining | Phase::Lingering | Phase::Closed => {}
+        }
+    }
+
+    /// Records a stream's end and forgets it.
+    fn remove_stream(&mut self, key: StreamKey, how: HowClosed) {
+        if let Some(stream) = self.store.remove(key) {
+            self.scheduler.remove(key);
+            self.closed.record(stream.id, how);
+            // Body octets the application never consumed still count against the
+            // connection window; give them back now that nobody will (§6.9).
+            if stream.unconsumed > 0 {
+                self.conn_recv.release(stream.unconsumed);
+                self.flush_connection_window_update();
+            }
+        }
+        if self.store.is_empty() {
+            self.store.shrink_if_empty();
+            self.closed.shrink();
+        }
+    }
+
+    /// Closes a stream whose both halves are done.
+    fn close_if_finished(&mut self, key: StreamKey, now: Instant) {
+        let Some(stream) = self.store.get(key) else {
+            return;
+        };
+        if stream.is_closed() {
+            let id = stream.id;
+            self.remove_stream(key, HowClosed::Finished);
+            self.events.push_back(Event::StreamClosed { stream: id });
+            self.on_stream_count_changed(now);
+        }
+    }
+
+    /// Idle timer and drain completion depend on how many streams are open.
+    fn on_stream_count_changed(&mut self, now: Instant) {
+        if self.store.is_empty() {
+            self.timers.became_idle(now, &self.config);
+        } else {
+            self.timers.became_active();
+        }
+        self.maybe_finish_draining(now);
+    }
+
+    fn maybe_finish_draining(&mut self, now: Instant) {
+        if self.phase == Phase::Draining && self.store.is_empty() && self.block.is_none() {
+            self.phase = Phase::Lingering;
+            self.timers.linger(now, &self.config);
+        }
+    }
+}

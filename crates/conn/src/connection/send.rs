@@ -1,0 +1,405 @@
+//! Sending: the application's response API, peer SETTINGS that shape what we send, and
+//! `poll_transmit`, which writes control frames first and then DATA in scheduler order.
+
+use std::time::Instant;
+
+use bytes::{Buf, Bytes, BytesMut};
+use h2ring_frame::{encode_data_header, encode_header_block, ErrorCode, Setting, StreamId};
+use http::{HeaderMap, StatusCode};
+
+use super::{Connection, Phase};
+use crate::closed::HowClosed;
+use crate::error::SendError;
+use crate::event::Event;
+use crate::store::StreamKey;
+use crate::stream::SendHalf;
+
+/// `poll_transmit` stops adding DATA once the output holds this much: large enough for
+/// few syscalls, small enough that one connection cannot monopolise a core's turn.
+pub const WRITE_BUDGET: usize = 128 * 1024;
+
+/// RFC 9113 §6.5.2 header-list accounting: name + value + 32 per field.
+fn header_list_size(status_fields: usize, headers: &HeaderMap) -> usize {
+    status_fields
+        + headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 32)
+            .sum::<usize>()
+}
+
+impl Connection {
+    fn key_of(&self, id: StreamId) -> Result<StreamKey, SendError> {
+        if self.phase == Phase::Closed {
+            return Err(SendError::ConnectionClosed);
+        }
+        self.store.key(id).ok_or(SendError::UnknownStream)
+    }
+
+    /// Sends a response head: any number of 1xx (e.g. 100, 103 Early Hints) then one final
+    /// head. With `end_stream` the response has no body.
+    pub fn send_response(
+        &mut self,
+        id: StreamId,
+        status: StatusCode,
+        headers: &HeaderMap,
+        end_stream: bool,
+        now: Instant,
+    ) -> Result<(), SendError> {
+        let key = self.key_of(id)?;
+        self.send_head(key, status, headers, end_stream, now)
+    }
+
+    pub(super) fn send_head(
+        &mut self,
+        key: StreamKey,
+        status: StatusCode,
+        headers: &HeaderMap,
+        end_stream: bool,
+        now: Instant,
+    ) -> Result<(), SendError> {
+        let Some(stream) = self.store.get(key) else {
+            return Err(SendError::UnknownStream);
+        };
+        if stream.send != SendHalf::AwaitingHead {
+            return Err(SendError::HeadAlreadySent);
+        }
+        let informational = status.is_informational();
+        // §8.6: 101 does not exist in HTTP/2; a 1xx never ends a stream (§8.1).
+        if status == StatusCode::SWITCHING_PROTOCOLS || (informational && end_stream) {
+            return Err(SendError::InvalidStatus);
+        }
+        let id = stream.id;
+        // Check the peer's advisory limit before encoding, so a refused head never
+        // touches the HPACK state the peer mirrors.
+        if let Some(limit) = self.peer.max_header_list_size {
+            if header_list_size(":status".len() + 3 + 32, headers) > limit as usize {
+                self.app_reset(key, ErrorCode::InternalError, now);
+                return Err(SendError::HeaderListTooLarge);
+            }
+        }
+        let mut block = BytesMut::with_capacity(64 + headers.len() * 16);
+        self.encoder.encode_response(status, headers, &mut block);
+        encode_header_block(
+            id,
+            &block,
+            end_stream,
+            None,
+            self.peer.max_frame_size,
+            &mut self.out,
+        );
+        let Some(stream) = self.store.get_mut(key) else {
+            return Ok(());
+        };
+        if informational {
+            if status == StatusCode::CONTINUE {
+                stream.expect_continue = false;
+            }
+            return Ok(());
+        }
+        stream.expect_continue = false;
+        stream.send = SendHalf::Streaming;
+        if end_stream {
+            self.send_finished(key, now);
+        }
+        Ok(())
+    }
+
+    /// Queues response body. Data beyond the flow-control window waits in the connection;
+    /// use [`Connection::send_capacity`] to apply backpressure.
+    pub fn send_data(
+        &mut self,
+        id: StreamId,
+        data: Bytes,
+        end_stream: bool,
+    ) -> Result<(), SendError> {
+        let key = self.key_of(id)?;
+        let stream = self.store.get_mut(key).ok_or(SendError::UnknownStream)?;
+        match stream.send {
+            SendHalf::AwaitingHead => return Err(SendError::HeadNotSent),
+            SendHalf::Done => return Err(SendError::AlreadyEnded),
+            SendHalf::Streaming if stream.end_queued => return Err(SendError::AlreadyEnded),
+            SendHalf::Streaming => {}
+        }
+        if !data.is_empty() {
+            stream.queued_len += data.len();
+            stream.queue.push_back(data);
+        }
+        stream.end_queued = end_stream;
+        self.schedule_if_ready(key);
+        Ok(())
+    }
+
+    /// Ends the response with trailers (a HEADERS frame with END_STREAM after the body).
+    pub fn send_trailers(&mut self, id: StreamId, trailers: HeaderMap) -> Result<(), SendError> {
+        let key = self.key_of(id)?;
+        let stream = self.store.get_mut(key).ok_or(SendError::UnknownStream)?;
+        match stream.send {
+            SendHalf::AwaitingHead => return Err(SendError::HeadNotSent),
+            SendHalf::Done => return Err(SendError::AlreadyEnded),
+            SendHalf::Streaming if stream.end_queued => return Err(SendError::AlreadyEnded),
+            SendHalf::Streaming => {}
+        }
+        stream.trailers = Some(trailers);
+        stream.end_queued = true;
+        self.schedule_if_ready(key);
+        Ok(())
+    }
+
+    /// Room left in the stream's response buffer. When it is 0 the application should wait
+    /// for [`Event::SendReady`] before sending more.
+    pub fn send_capacity(&mut self, id: StreamId) -> Result<usize, SendError> {
+        let key = self.key_of(id)?;
+        let limit = self.config.stream_send_buffer;
+        let stream = self.store.get_mut(key).ok_or(SendError::UnknownStream)?;
+        let room = limit.saturating_sub(stream.queued_len);
+        if room == 0 {
+            stream.writer_blocked = true;
+        }
+        Ok(room)
+    }
+
+    /// The application resets a stream (cancelled work, a panicking handler: use
+    /// INTERNAL_ERROR; RFC 9113 §8.1 allows NO_ERROR once a full response was sent).
+    pub fn reset(&mut self, id: StreamId, code: ErrorCode, now: Instant) {
+        if let Some(key) = self.store.key(id) {
+            self.app_reset(key, code, now);
+        }
+    }
+
+    fn app_reset(&mut self, key: StreamKey, code: ErrorCode, now: Instant) {
+        if let Some(stream) = self.store.get(key) {
+            let id = stream.id;
+            self.queue_rst_stream(id, code, now);
+            self.remove_stream(key, HowClosed::ResetByUs);
+            self.on_stream_count_changed(now);
+        }
+    }
+
+    /// The application consumed `n` octets of request body: reopen the windows, batched.
+    pub fn consume(&mut self, id: StreamId, n: usize) {
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        let Some(key) = self.store.key(id) else {
+            // The stream is gone; its unconsumed octets were refunded when it went.
+            return;
+        };
+        let Some(stream) = self.store.get_mut(key) else {
+            return;
+        };
+        let n = n.min(stream.unconsumed);
+        stream.unconsumed -= n;
+        stream.recv_window.release(n);
+        self.conn_recv.release(n);
+        self.flush_stream_window_update(key);
+        self.flush_connection_window_update();
+    }
+
+    /// The application started reading the request body: time for `100 Continue` if the
+    /// client asked for it and no response was sent yet.
+    pub fn body_wanted(&mut self, id: StreamId, now: Instant) {
+        let Some(key) = self.store.key(id) else {
+            return;
+        };
+        if self.store.get(key).is_some_and(|s| s.expect_continue) {
+            let _ = self.send_head(key, StatusCode::CONTINUE, &HeaderMap::new(), false, now);
+        }
+    }
+
+    /// The application will not read the rest of the request body: what arrives is
+    /// discarded and refunded, and once the response is complete the stream is ended with
+    /// RST_STREAM(NO_ERROR) (§8.1).
+    pub fn discard_body(&mut self, id: StreamId, now: Instant) {
+        let Some(key) = self.store.key(id) else {
+            return;
+        };
+        let Some(stream) = self.store.get_mut(key) else {
+            return;
+        };
+        stream.body_discarded = true;
+        let owed = std::mem::take(&mut stream.unconsumed);
+        let done_sending = stream.send == SendHalf::Done;
+        if owed > 0 {
+            self.conn_recv.release(owed);
+            self.flush_connection_window_update();
+        }
+        if done_sending {
+            self.send_finished(key, now);
+        }
+    }
+
+    pub(super) fn flush_stream_window_update(&mut self, key: StreamKey) {
+        let Some(stream) = self.store.get_mut(key) else {
+            return;
+        };
+        if !stream.recv_open || stream.body_discarded {
+            return;
+        }
+        if let Some(inc) = stream.recv_window.take_update() {
+            super::control::encode_window_update(stream.id, inc, &mut self.out);
+        }
+    }
+
+    /// Our side ended. If the peer is still sending a body nobody reads, stop it with
+    /// RST_STREAM(NO_ERROR) as §8.1 allows; a handler still reading keeps the stream open
+    /// (full duplex).
+    fn send_finished(&mut self, key: StreamKey, now: Instant) {
+        let Some(stream) = self.store.get_mut(key) else {
+            return;
+        };
+        stream.send = SendHalf::Done;
+        stream.queue.clear();
+        stream.queued_len = 0;
+        if stream.recv_open && stream.body_discarded {
+            let id = stream.id;
+            self.queue_rst_stream(id, ErrorCode::NoError, now);
+            self.remove_stream(key, HowClosed::ResetByUs);
+            self.events.push_back(Event::StreamClosed { stream: id });
+            self.on_stream_count_changed(now);
+        } else {
+            self.scheduler.remove(key);
+            self.close_if_finished(key, now);
+        }
+    }
+
+    pub(super) fn schedule_if_ready(&mut self, key: StreamKey) {
+        let Some(stream) = self.store.get(key) else {
+            return;
+        };
+        if stream.has_pending_send()
+            && (!stream.needs_window() || stream.send_window.available() > 0)
+        {
+            let (id, priority) = (stream.id.value(), stream.priority);
+            self.scheduler.schedule(key, id, priority);
+        }
+    }
+
+    pub(super) fn schedule_all_ready(&mut self) {
+        for key in self.store.keys() {
+            self.schedule_if_ready(key);
+        }
+    }
+
+    /// Applies one of the peer's settings (RFC 9113 §6.5.2). Range checks were done by the
+    /// frame decoder; what is left is what depends on our state.
+    pub(super) fn apply_peer_setting(&mut self, setting: Setting) -> Result<(), ErrorCode> {
+        match setting {
+            Setting::HeaderTableSize(n) => self.encoder.set_peer_max_table_size(n as usize),
+            Setting::EnablePush(on) => self.peer.enable_push = on,
+            Setting::MaxConcurrentStreams(n) => self.peer.max_concurrent_streams = Some(n),
+            Setting::InitialWindowSize(n) => {
+                // §6.9.2: the change applies to every open stream's send window.
+                let delta = i64::from(n) - i64::from(self.peer.initial_window);
+                self.peer.initial_window = n;
+                for (_, stream) in self.store.iter_mut() {
+                    if stream.send_window.adjust(delta).is_err() {
+                        return Err(ErrorCode::FlowControlError);
+                    }
+                }
+                if delta > 0 {
+                    self.schedule_all_ready();
+                }
+            }
+            Setting::MaxFrameSize(n) => self.peer.max_frame_size = n,
+            Setting::MaxHeaderListSize(n) => self.peer.max_header_list_size = Some(n),
+            // Meaningful only from a server (RFC 8441 §3, RFC 9218 §2.1).
+            Setting::EnableConnectProtocol(_) | Setting::NoRfc7540Priorities(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Writes everything ready into `dst`: control frames and header blocks in the order
+    /// they were produced, then DATA (and trailers) in scheduler order, one frame per turn,
+    /// until [`WRITE_BUDGET`]. Call it whenever the previous output has been written.
+    pub fn poll_transmit(&mut self, dst: &mut BytesMut, now: Instant) {
+        let start = dst.len();
+        if !self.out.is_empty() {
+            if dst.is_empty() && dst.capacity() < self.out.len() {
+                std::mem::swap(dst, &mut self.out);
+            } else {
+                dst.extend_from_slice(&self.out);
+                self.out.clear();
+            }
+        }
+        self.control_frames_flushed();
+        if matches!(self.phase, Phase::Open | Phase::Draining) {
+            self.write_data(dst, now);
+        }
+        if self.out.capacity() > 64 * 1024 && self.out.is_empty() {
+            self.out = BytesMut::new();
+        }
+        self.stats.bytes_out += (dst.len() - start) as u64;
+    }
+
+    fn write_data(&mut self, dst: &mut BytesMut, now: Instant) {
+        while dst.len() < WRITE_BUDGET {
+            let Some(key) = self.scheduler.pop() else {
+                break;
+            };
+            let Some(stream) = self.store.get_mut(key) else {
+                continue;
+            };
+            if !stream.has_pending_send() {
+                continue;
+            }
+            let id = stream.id;
+            if !stream.needs_window() {
+                // Only END_STREAM (bare, or as trailers) is left.
+                match stream.trailers.take() {
+                    Some(trailers) => {
+                        let mut block = BytesMut::new();
+                        self.encoder.encode_trailers(&trailers, &mut block);
+                        encode_header_block(id, &block, true, None, self.peer.max_frame_size, dst);
+                    }
+                    None => encode_data_header(id, 0, true, dst),
+                }
+                self.send_finished(key, now);
+                continue;
+            }
+            let n = (stream.queued_len as u64)
+                .min(u64::from(stream.send_window.available()))
+                .min(u64::from(self.conn_send.available()))
+                .min(u64::from(self.peer.max_frame_size)) as u32;
+            if n == 0 {
+                if self.conn_send.available() == 0 {
+                    // Blocked on the connection window: keep its place, wait for an update.
+                    self.scheduler.reschedule(key, id.value(), stream.priority);
+                    break;
+                }
+                // Blocked on its own window: a WINDOW_UPDATE will schedule it again.
+                continue;
+            }
+            let end =
+                stream.end_queued && n as usize == stream.queued_len && stream.trailers.is_none();
+            encode_data_header(id, n, end, dst);
+            let mut left = n as usize;
+            while left > 0 {
+                let Some(chunk) = stream.queue.front_mut() else {
+                    break;
+                };
+                let take = left.min(chunk.len());
+                dst.extend_from_slice(&chunk[..take]);
+                chunk.advance(take);
+                if chunk.is_empty() {
+                    stream.queue.pop_front();
+                }
+                left -= take;
+            }
+            stream.queued_len -= n as usize;
+            stream.send_window.consume(n);
+            self.conn_send.consume(n);
+            if stream.writer_blocked && stream.queued_len < self.config.stream_send_buffer {
+                stream.writer_blocked = false;
+                self.events.push_back(Event::SendReady { stream: id });
+            }
+            if end {
+                self.send_finished(key, now);
+            } else if let Some(stream) = self.store.get(key) {
+                if stream.has_pending_send()
+                    && (!stream.needs_window() || stream.send_window.available() > 0)
+                {
+                    let priority = stream.priority;
+                    self.scheduler.reschedule(key, id.value(), priority);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! One HTTP/2 stream's state (RFC 9113 §5.1) and its per-stream buffers.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use h2ring_frame::StreamId;
+use http::HeaderMap;
+
+use crate::flow::{RecvWindow, SendWindow};
+use crate::priority::Priority;
+
+/// The stream states of RFC 9113 §5.1 that a stream in the store can be in. `idle` and
+/// `closed` streams are not stored: idle ones are known by id arithmetic, closed ones are
+/// removed (and briefly remembered by id, see `closed::ClosedStreams`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamState {
+    /// A stream we promised with PUSH_PROMISE and have not answered yet.
+    ReservedLocal,
+    Open,
+    /// We sent END_STREAM; the peer may still send.
+    HalfClosedLocal,
+    /// The peer sent END_STREAM; we may still send.
+    HalfClosedRemote,
+}
+
+/// How far our side (the response) has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SendHalf {
+    /// No final (non-1xx) head yet.
+    AwaitingHead,
+    /// Final head sent; body and/or trailers may follow.
+    Streaming,
+    /// END_STREAM has been written.
+    Done,
+}
+
+pub(crate) struct Stream {
+    pub(crate) id: StreamId,
+    pub(crate) recv_open: bool,
+    pub(crate) send: SendHalf,
+    pub(crate) pushed: bool,
+
+    // Receive side.
+    pub(crate) recv_window: RecvWindow,
+    /// Body octets handed to the application and not yet consumed; refunded to the
+    /// connection window if the stream goes away first.
+    pub(crate) unconsumed: u32,
+    pub(crate) content_length: Option<u64>,
+    pub(crate) body_received: u64,
+    /// The application dropped the request body: discard what arrives, refund it at once.
+    pub(crate) body_discarded: bool,
+    /// `expect: 100-continue` still owed a 100 when the body is first read.
+    pub(crate) expect_continue: bool,
+
+    // Send side.
+    pub(crate) send_window: SendWindow,
+    pub(crate) queue: VecDeque<Bytes>,
+    pub(crate) queued_len: usize,
+    /// The application has finished its body (END_STREAM goes on the last DATA or trailers).
+    pub(crate) end_queued: bool,
+    pub(crate) trailers: Option<HeaderMap>,
+    pub(crate) priority: Priority,
+    /// The application asked for send capacity and got none: tell it when there is room.
+    pub(crate) writer_blocked: bool,
+}
+
+impl Stream {
+    pub(crate) fn new(id: StreamId, recv_window: u32, send_window: u32) -> Self {
+        Stream {
+            id,
+            recv_open: true,
+            send: SendHalf::AwaitingHead,
+            pushed: false,
+            recv_window: RecvWindow::new(recv_window, recv_window),
+            unconsumed: 0,
+            content_length: None,
+            body_received: 0,
+            body_discarded: false,
+            expect_continue: false,
+            send_window: SendWindow::new(send_window),
+            queue: VecDeque::new(),
+            queued_len: 0,
+            end_queued: false,
+            trailers: None,
+            priority: Priority::default(),
+            writer_blocked: false,
+        }
+    }
+
+    /// The RFC 9113 §5.1 state this stream is in.
+    pub fn state(&self) -> StreamState {
+        if self.pushed && self.send == SendHalf::AwaitingHead {
+            return StreamState::ReservedLocal;
+        }
+        match (self.recv_open, self.send == SendHalf::Done) {
+            (true, false) => StreamState::Open,
+            (true, true) => StreamState::HalfClosedLocal,
+            (false, _) => StreamState::HalfClosedRemote,
+        }
+    }
+
+    /// Both directions finished: the stream is closed and leaves the store.
+    pub(crate) fn is_closed(&self) -> bool {
+        !self.recv_open && self.send == SendHalf::Done
+    }
+
+    /// Whether a DATA or trailers frame could be written now (window permitting for DATA).
+    pub(crate) fn has_pending_send(&self) -> bool {
+        self.send == SendHalf::Streaming && (self.queued_len > 0 || self.end_queued)
+    }
+
+    /// Whether the next frame needs send window: a non-empty body chunk does, a bare
+    /// END_STREAM or trailers do not.
+    pub(crate) fn needs_window(&self) -> bool {
+        self.queued_len > 0
+    }
+}
