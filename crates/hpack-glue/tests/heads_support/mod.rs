@@ -13,6 +13,16 @@ pub fn encode(enc: &mut hpack::Encoder<'_>, fields: &[(&str, &str)]) -> Vec<u8> 
     enc.encode(fields.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())))
 }
 
+/// Encodes `fields` as one header block with our own HPACK encoder.
+pub fn encode_ours(enc: &mut h2ring_hpack::hpack::Encoder, fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut dst = bytes::BytesMut::new();
+    enc.begin_block(&mut dst);
+    for (n, v) in fields {
+        enc.encode_field(n.as_bytes(), v.as_bytes(), &mut dst);
+    }
+    dst.to_vec()
+}
+
 /// Decodes one complete block of `kind` in a single fragment.
 pub fn decode_block(
     dec: &mut HeadDecoder,
@@ -40,7 +50,7 @@ pub fn request(fields: &[(&str, &str)]) -> Result<RequestHead, HeadError> {
 }
 
 /// A minimal valid GET followed by `extra` regular fields.
-pub fn get_with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+pub fn get_with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![
         (":method", "GET"),
         (":scheme", "https"),
