@@ -55,7 +55,8 @@ impl Decoder {
                 "frame length does not fit in memory",
             ));
         };
-        if src.len() - FRAME_HEADER_LEN < length {
+        // No overflow: `length` is at most 2^24-1.
+        if src.len() < FRAME_HEADER_LEN + length {
             return Ok(None);
         }
         src.advance(FRAME_HEADER_LEN);
