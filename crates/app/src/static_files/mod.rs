@@ -1,1 +1,363 @@
-//! placeholder
+//! Static file responses: maps a GET/HEAD request onto a file under a root
+//! directory (or the built-in page) and decides status, headers and body.
+//!
+//! The decision is synchronous and pure apart from `stat`/`canonicalize`;
+//! reading the bytes is the caller's job via [`BodySource`]. Reading with
+//! `std::fs` ([`read_file_range`]) blocks the core, which is acceptable for
+//! small files on a page-cache-warm disk; large or cold files should go
+//! through glommio's file APIs (`glommio::io::DmaFile`) in the driver.
+
+mod httpdate;
+mod mime;
+mod path;
+mod range;
+
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, StatusCode};
+
+pub use httpdate::{format_http_date, parse_http_date};
+pub use mime::{content_type_for, DEFAULT_CONTENT_TYPE};
+pub use path::{relative_path, resolve_under, PathRefusal};
+pub use range::{parse_range, RangeRequest};
+
+/// The page served at `/` when no root directory is configured.
+pub const BUILTIN_INDEX: &str = include_str!("../../assets/index.html");
+/// File served for a directory request.
+pub const INDEX_FILE: &str = "index.html";
+
+/// Where a response body comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodySource {
+    /// No body (HEAD, 304, 416 …).
+    Empty,
+    /// An in-memory body.
+    Bytes(Bytes),
+    /// `len` bytes of `path` starting at `offset`.
+    File {
+        /// The resolved file.
+        path: PathBuf,
+        /// First byte to send.
+        offset: u64,
+        /// Number of bytes to send.
+        len: u64,
+    },
+}
+
+/// A decided static response.
+#[derive(Debug, Clone)]
+pub struct StaticResponse {
+    /// Status code.
+    pub status: StatusCode,
+    /// Response headers, including `content-length`.
+    pub headers: HeaderMap,
+    /// Body to send.
+    pub body: BodySource,
+}
+
+/// Reads a file range with blocking `std::fs` I/O (see the module docs).
+pub fn read_file_range(path: &Path, offset: u64, len: u64) -> std::io::Result<Bytes> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(len).read_to_end(&mut buf)?;
+    Ok(Bytes::from(buf))
+}
+
+/// What is being served: a directory tree or the built-in page.
+#[derive(Debug, Clone)]
+pub struct StaticFiles {
+    root: Option<PathBuf>,
+}
+
+/// Validators and size of one representation.
+struct Entity {
+    len: u64,
+    etag: String,
+    modified: Option<SystemTime>,
+    content_type: &'static str,
+}
+
+impl StaticFiles {
+    /// Serves files under `root`, which must be an existing directory.
+    pub fn new(root: &Path) -> Result<Self, crate::StartError> {
+        let invalid = |reason: String| crate::StartError::InvalidRoot {
+            path: root.to_path_buf(),
+            reason,
+        };
+        let canonical = std::fs::canonicalize(root)
+            .map_err(|e| invalid(crate::error::describe_io_error(&e)))?;
+        if !canonical.is_dir() {
+            return Err(invalid("not a directory".to_string()));
+        }
+        Ok(StaticFiles {
+            root: Some(canonical),
+        })
+    }
+
+    /// Serves only the built-in page at `/` (and `/index.html`).
+    pub fn builtin() -> Self {
+        StaticFiles { root: None }
+    }
+
+    /// The canonical root, if serving a directory.
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    /// Decides the response for a request's head.
+    pub fn respond_parts(&self, parts: &http::request::Parts) -> StaticResponse {
+        self.respond(&parts.method, parts.uri.path(), &parts.headers)
+    }
+
+    /// Decides the response for `method` on `path` (the URI path, still
+    /// percent-encoded) with request `headers`.
+    pub fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> StaticResponse {
+        if method != Method::GET && method != Method::HEAD {
+            let mut r = simple(StatusCode::METHOD_NOT_ALLOWED);
+            r.headers
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return r;
+        }
+        let relative = match relative_path(path) {
+            Ok(rel) => rel,
+            Err(refusal) => return refused(refusal),
+        };
+        let Some(root) = &self.root else {
+            return self.builtin_page(method, &relative, headers);
+        };
+        let mut file = match resolve_under(root, &relative) {
+            Ok(file) => file,
+            Err(refusal) => return refused(refusal),
+        };
+        let Ok(mut meta) = std::fs::metadata(&file) else {
+            return simple(StatusCode::NOT_FOUND);
+        };
+        if meta.is_dir() {
+            // Relative links in the index need the trailing slash.
+            if !path.split('?').next().unwrap_or_default().ends_with('/') {
+                return redirect_to_dir(path);
+            }
+            file = match resolve_under(root, &relative.join(INDEX_FILE)) {
+                Ok(index) => index,
+                Err(refusal) => return refused(refusal),
+            };
+            match std::fs::metadata(&file) {
+                Ok(m) => meta = m,
+                Err(_) => return simple(StatusCode::NOT_FOUND),
+            }
+        }
+        if !meta.is_file() {
+            return simple(StatusCode::NOT_FOUND);
+        }
+        let entity = Entity {
+            len: meta.len(),
+            etag: file_etag(&meta),
+            modified: meta.modified().ok(),
+            content_type: content_type_for(&file),
+        };
+        let body = |offset, len| BodySource::File {
+            path: file.clone(),
+            offset,
+            len,
+        };
+        decide(method, headers, &entity, body)
+    }
+
+    fn builtin_page(
+        &self,
+        method: &Method,
+        relative: &Path,
+        headers: &HeaderMap,
+    ) -> StaticResponse {
+        let is_index = relative.as_os_str().is_empty() || relative == Path::new(INDEX_FILE);
+        if !is_index {
+            return simple(StatusCode::NOT_FOUND);
+        }
+        let entity = Entity {
+            len: BUILTIN_INDEX.len() as u64,
+            etag: format!("\"builtin-{:016x}\"", fnv1a(BUILTIN_INDEX.as_bytes())),
+            modified: None,
+            content_type: "text/html; charset=utf-8",
+        };
+        let body = |offset: u64, len: u64| {
+            let start = usize::try_from(offset).unwrap_or(usize::MAX);
+            let end = start.saturating_add(usize::try_from(len).unwrap_or(0));
+            let slice = BUILTIN_INDEX.as_bytes().get(start..end).unwrap_or_default();
+            BodySource::Bytes(Bytes::from_static(slice))
+        };
+        decide(method, headers, &entity, body)
+    }
+}
+
+/// FNV-1a, for a stable ETag of the built-in page.
+fn fnv1a(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Strong validator from (size, mtime, inode): changes whenever the file is
+/// replaced or rewritten (RFC 9110 §8.8.3).
+fn file_etag(meta: &std::fs::Metadata) -> String {
+    let mtime_nanos = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+    format!("\"{:x}-{:x}-{:x}\"", meta.len(), mtime_nanos, meta.ino())
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// RFC 9110 §13.1.2: weak comparison of If-None-Match entity tags.
+fn none_match(value: &str, etag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    value.trim() == "*" || value.split(',').any(|t| opaque(t) == opaque(etag))
+}
+
+/// Whole seconds, since HTTP dates have one-second resolution.
+fn whole_seconds(t: SystemTime) -> SystemTime {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// RFC 9110 §13.2.2 order: If-None-Match, else If-Modified-Since.
+fn not_modified(headers: &HeaderMap, entity: &Entity) -> bool {
+    if let Some(inm) = header_str(headers, header::IF_NONE_MATCH) {
+        return none_match(inm, &entity.etag);
+    }
+    let since = header_str(headers, header::IF_MODIFIED_SINCE).and_then(parse_http_date);
+    match (since, entity.modified) {
+        (Some(since), Some(modified)) => whole_seconds(modified) <= since,
+        _ => false,
+    }
+}
+
+/// RFC 9110 §13.1.5: Range applies only if If-Range (when present) matches
+/// the current representation (strong ETag or exact Last-Modified).
+fn if_range_allows(headers: &HeaderMap, entity: &Entity) -> bool {
+    let Some(value) = header_str(headers, header::IF_RANGE) else {
+        return true;
+    };
+    if value.trim_start().starts_with('"') {
+        return value.trim() == entity.etag;
+    }
+    match (parse_http_date(value), entity.modified) {
+        (Some(date), Some(modified)) => whole_seconds(modified) == date,
+        _ => false,
+    }
+}
+
+fn decide(
+    method: &Method,
+    headers: &HeaderMap,
+    entity: &Entity,
+    body: impl Fn(u64, u64) -> BodySource,
+) -> StaticResponse {
+    let mut out = HeaderMap::new();
+    set(&mut out, header::ETAG, &entity.etag);
+    if let Some(modified) = entity.modified {
+        set(&mut out, header::LAST_MODIFIED, &format_http_date(modified));
+    }
+    if not_modified(headers, entity) {
+        return StaticResponse {
+            status: StatusCode::NOT_MODIFIED,
+            headers: out,
+            body: BodySource::Empty,
+        };
+    }
+    out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    set(&mut out, header::CONTENT_TYPE, entity.content_type);
+    // RFC 9110 §14.2: GET is the only method with defined range handling.
+    let range = match header_str(headers, header::RANGE) {
+        Some(v) if method == Method::GET && if_range_allows(headers, entity) => {
+            parse_range(v, entity.len)
+        }
+        _ => RangeRequest::Full,
+    };
+    let (status, offset, len) = match range {
+        RangeRequest::Full => (StatusCode::OK, 0, entity.len),
+        RangeRequest::Partial { start, end } => {
+            let value = format!("bytes {start}-{end}/{}", entity.len);
+            set(&mut out, header::CONTENT_RANGE, &value);
+            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+        }
+        RangeRequest::Unsatisfiable => {
+            out.remove(header::CONTENT_TYPE);
+            set(
+                &mut out,
+                header::CONTENT_RANGE,
+                &format!("bytes */{}", entity.len),
+            );
+            out.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
+            return StaticResponse {
+                status: StatusCode::RANGE_NOT_SATISFIABLE,
+                headers: out,
+                body: BodySource::Empty,
+            };
+        }
+    };
+    out.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    let body = if method == Method::HEAD || len == 0 {
+        BodySource::Empty
+    } else {
+        body(offset, len)
+    };
+    StaticResponse {
+        status,
+        headers: out,
+        body,
+    }
+}
+
+fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
+    // Every value we build is visible ASCII; an invalid one is dropped
+    // rather than sent.
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(name, v);
+    }
+}
+
+fn simple(status: StatusCode) -> StaticResponse {
+    let text = format!("{status}\n");
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    StaticResponse {
+        status,
+        headers,
+        body: BodySource::Bytes(Bytes::from(text)),
+    }
+}
+
+fn refused(refusal: PathRefusal) -> StaticResponse {
+    simple(match refusal {
+        PathRefusal::BadRequest => StatusCode::BAD_REQUEST,
+        PathRefusal::Forbidden => StatusCode::FORBIDDEN,
+        PathRefusal::NotFound => StatusCode::NOT_FOUND,
+    })
+}
+
+fn redirect_to_dir(path: &str) -> StaticResponse {
+    let (p, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let location = match query {
+        Some(q) => format!("{p}/?{q}"),
+        None => format!("{p}/"),
+    };
+    let mut r = simple(StatusCode::MOVED_PERMANENTLY);
+    set(&mut r.headers, header::LOCATION, &location);
+    r
+}
