@@ -1,1 +1,280 @@
-//! placeholder
+//! Command-line interface: clap definitions and their conversion into a
+//! validated server configuration.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::config::{
+    Cores, DEFAULT_BACKLOG, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS_PER_CORE,
+    DEFAULT_MAX_HANDLERS_PER_CORE,
+};
+use crate::error::StartError;
+use crate::static_files::StaticFiles;
+use crate::Server;
+
+/// Default `--max-concurrent-streams` (RFC 9113 §6.5.2 recommends at least 100).
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
+/// Default `--idle-timeout` in seconds.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+/// Default `--drain-timeout` in seconds.
+pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 30;
+/// Default `--log` filter.
+pub const DEFAULT_LOG: &str = "warn";
+
+/// `h2ring`: a thread-per-core io_uring HTTP/2 server (cleartext h2c).
+#[derive(Debug, Clone, Parser)]
+#[command(name = "h2ring", version, about, long_about = None)]
+pub struct Cli {
+    /// Address to listen on, IP:PORT; repeat for several.
+    #[arg(long = "listen", value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: Vec<String>,
+    /// Cores to run on: a count (`2`), a list (`0,1`, `0-3`) or `all`.
+    #[arg(long, value_name = "N|LIST", default_value = "all")]
+    pub cores: String,
+    /// Serve files from this directory instead of the built-in page.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// SETTINGS_MAX_CONCURRENT_STREAMS advertised to each client.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONCURRENT_STREAMS)]
+    pub max_concurrent_streams: u32,
+    /// Close connections idle for this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
+    pub idle_timeout: u64,
+    /// Open connections per core; beyond it, accepting pauses.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS_PER_CORE)]
+    pub max_connections_per_core: usize,
+    /// Concurrently running request handlers per core.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_HANDLERS_PER_CORE)]
+    pub max_handlers_per_core: usize,
+    /// Seconds connections get to finish after SIGTERM/SIGINT before being
+    /// closed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_DRAIN_TIMEOUT_SECS)]
+    pub drain_timeout: u64,
+    /// listen(2) backlog of each per-core listener.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BACKLOG)]
+    pub backlog: u32,
+    /// Serve Prometheus metrics at http://ADDR/metrics [default: off].
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Log filter (error, warn, info, debug, trace, or tracing directives).
+    #[arg(long, value_name = "LEVEL", default_value = DEFAULT_LOG)]
+    pub log: String,
+}
+
+/// HTTP/2 options the connection driver reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Http2Options {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS to advertise.
+    pub max_concurrent_streams: u32,
+    /// Idle connection timeout.
+    pub idle_timeout: Duration,
+}
+
+/// Everything `main` needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The configured server.
+    pub server: Server,
+    /// What to serve.
+    pub files: StaticFiles,
+    /// HTTP/2 options.
+    pub http2: Http2Options,
+    /// Log filter.
+    pub log: String,
+}
+
+/// Parses `--cores`: a bare number is a count; commas or dashes make a list.
+pub fn parse_cores(value: &str) -> Result<Cores, StartError> {
+    let value = value.trim();
+    let bad = || {
+        StartError::InvalidConfig(format!(
+            "invalid --cores '{value}': expected a count (2), a list (0,1 or 0-3) or 'all'"
+        ))
+    };
+    if value.eq_ignore_ascii_case("all") {
+        return Ok(Cores::All);
+    }
+    if let Ok(n) = value.parse::<usize>() {
+        return Ok(Cores::Count(n));
+    }
+    let mut list = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let a: usize = a.trim().parse().map_err(|_| bad())?;
+                let b: usize = b.trim().parse().map_err(|_| bad())?;
+                if a > b {
+                    return Err(bad());
+                }
+                list.extend(a..=b);
+            }
+            None => list.push(part.parse().map_err(|_| bad())?),
+        }
+    }
+    if list.is_empty() {
+        return Err(bad());
+    }
+    Ok(Cores::List(list))
+}
+
+/// Parses an address: `IP:PORT`, `[IPv6]:PORT` or `localhost:PORT`.
+pub fn parse_addr(flag: &str, value: &str) -> Result<SocketAddr, StartError> {
+    let bad = || {
+        StartError::InvalidConfig(format!(
+            "invalid {flag} address '{value}': expected IP:PORT such as 127.0.0.1:8080"
+        ))
+    };
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    // Only resolve names that are obviously local; anything else would make
+    // startup depend on DNS.
+    if value.starts_with("localhost:") {
+        return value
+            .to_socket_addrs()
+            .map_err(|_| bad())?
+            .next()
+            .ok_or_else(bad);
+    }
+    Err(bad())
+}
+
+impl Cli {
+    /// Validates every flag and builds the server configuration.
+    pub fn into_settings(self) -> Result<Settings, StartError> {
+        let mut builder = Server::builder()
+            .cores(parse_cores(&self.cores)?)
+            .backlog(self.backlog)
+            .max_connections_per_core(self.max_connections_per_core)
+            .max_handlers_per_core(self.max_handlers_per_core)
+            .drain_timeout(Duration::from_secs(self.drain_timeout));
+        for value in &self.listen {
+            builder = builder.listen(parse_addr("--listen", value)?);
+        }
+        if let Some(value) = &self.metrics_addr {
+            builder = builder.metrics_addr(Some(parse_addr("--metrics-addr", value)?));
+        }
+        if self.max_concurrent_streams == 0 {
+            return Err(StartError::InvalidConfig(
+                "--max-concurrent-streams must be at least 1".to_string(),
+            ));
+        }
+        let files = match &self.root {
+            Some(root) => StaticFiles::new(root)?,
+            None => StaticFiles::builtin(),
+        };
+        Ok(Settings {
+            server: builder.build()?,
+            files,
+            http2: Http2Options {
+                max_concurrent_streams: self.max_concurrent_streams,
+                idle_timeout: Duration::from_secs(self.idle_timeout),
+            },
+            log: self.log,
+        })
+    }
+}
+
+/// One-line text of a clap parse error, without clap's `error: ` prefix and
+/// usage block.
+pub fn clap_error_line(err: &clap::Error) -> String {
+    let text = err.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, StartError> {
+        let mut argv = vec!["h2ring"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap().into_settings()
+    }
+
+    #[test]
+    fn no_arguments_gives_the_defaults() {
+        let s = parse(&[]).unwrap();
+        let c = s.server.config();
+        assert_eq!(
+            c.listen,
+            vec!["127.0.0.1:8080".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(c.cores, Cores::All);
+        assert_eq!(c.drain_timeout, Duration::from_secs(30));
+        assert_eq!(c.metrics_addr, None);
+        assert!(s.files.root().is_none());
+        assert_eq!(s.http2.max_concurrent_streams, 100);
+        assert_eq!(s.log, "warn");
+    }
+
+    #[test]
+    fn flags_map_onto_the_config() {
+        let s = parse(&[
+            "--listen",
+            "127.0.0.1:1",
+            "--listen",
+            "[::1]:2",
+            "--cores",
+            "0,1",
+            "--max-connections-per-core",
+            "5",
+            "--max-handlers-per-core",
+            "6",
+            "--drain-timeout",
+            "7",
+            "--metrics-addr",
+            "127.0.0.1:9",
+            "--idle-timeout",
+            "8",
+        ])
+        .unwrap();
+        let c = s.server.config();
+        assert_eq!(c.listen.len(), 2);
+        assert_eq!(c.cores, Cores::List(vec![0, 1]));
+        assert_eq!(c.max_connections_per_core, 5);
+        assert_eq!(c.max_handlers_per_core, 6);
+        assert_eq!(c.drain_timeout, Duration::from_secs(7));
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9".parse().unwrap()));
+        assert_eq!(s.http2.idle_timeout, Duration::from_secs(8));
+    }
+
+    #[test]
+    fn cores_syntax() {
+        assert_eq!(parse_cores("2").unwrap(), Cores::Count(2));
+        assert_eq!(parse_cores("0,1").unwrap(), Cores::List(vec![0, 1]));
+        assert_eq!(parse_cores("0-2,5").unwrap(), Cores::List(vec![0, 1, 2, 5]));
+        assert_eq!(parse_cores("ALL").unwrap(), Cores::All);
+        for bad in ["", "x", "3-1", "1,,a", "-"] {
+            assert!(parse_cores(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_address_is_one_clear_message() {
+        let err = parse(&["--listen", "nowhere"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid --listen address 'nowhere': expected IP:PORT such as 127.0.0.1:8080"
+        );
+        assert!(parse_addr("--listen", "localhost:80")
+            .unwrap()
+            .ip()
+            .is_loopback());
+    }
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        let err = Cli::try_parse_from(["h2ring", "--drain-timeout", "soon"]).unwrap_err();
+        let line = clap_error_line(&err);
+        assert!(
+            line.starts_with("invalid value 'soon' for '--drain-timeout <SECS>'"),
+            "{line}"
+        );
+        assert!(!line.contains('\n'));
+    }
+}

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod http1_fallback;
 pub mod metrics;
 pub mod runtime;
 pub mod shutdown;

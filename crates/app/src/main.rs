@@ -1,3 +1,70 @@
-fn main() {
-    println!("h2ring: not yet serving (the runtime lands with the app issue)");
+//! The `h2ring` binary: parse flags, start one executor per core, stop on
+//! SIGINT/SIGTERM and print one summary line. Any startup mistake prints one
+//! `h2ring: error: ...` line and exits with status 1.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use h2ring::cli::{clap_error_line, Cli};
+use h2ring::error::format_core_list;
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("h2ring: error: {message}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(filter: &str) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .map_err(|e| format!("invalid --log '{filter}': {e}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init()
+        .map_err(|e| format!("cannot start logging: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help / --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => return fail(&clap_error_line(&e)),
+    };
+    let settings = match cli.into_settings() {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if let Err(e) = init_logging(&settings.log) {
+        return fail(&e);
+    }
+    // Until the HTTP/2 driver lands, connections get the HTTP/1.1 stop-gap.
+    let factory = h2ring::http1_fallback::factory(settings.files.clone());
+    let running = match settings.server.start(factory) {
+        Ok(r) => r,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let addrs: Vec<String> = running
+        .local_addrs()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let what = match settings.files.root() {
+        Some(root) => format!("files from {}", root.display()),
+        None => "the built-in page".to_string(),
+    };
+    println!(
+        "h2ring: listening on {} on cores {}, serving {what}",
+        addrs.join(", "),
+        format_core_list(running.cores())
+    );
+    if let Err(e) = h2ring::signals::install(running.handle()) {
+        running.handle().shutdown();
+        running.join();
+        return fail(&format!("cannot install signal handlers: {e}"));
+    }
+    println!("{}", running.join());
+    ExitCode::SUCCESS
 }

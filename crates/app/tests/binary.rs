@@ -1,0 +1,144 @@
+//! The `h2ring` binary: startup mistakes are one `h2ring: error:` line and
+//! exit status 1; SIGTERM drains and prints one summary line.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_h2ring");
+
+fn run_failing(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "args {args:?}, stderr {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("h2ring: error: "), "{stderr}");
+    stderr.trim_end().to_string()
+}
+
+#[test]
+fn busy_port_exits_1_with_one_error_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let line = run_failing(&["--listen", &addr, "--cores", "1"]);
+    assert_eq!(
+        line,
+        format!("h2ring: error: cannot listen on {addr}: address already in use")
+    );
+}
+
+#[test]
+fn invalid_core_exits_1() {
+    let line = run_failing(&["--listen", "127.0.0.1:0", "--cores", "0,4096"]);
+    assert!(
+        line.starts_with("h2ring: error: core 4096 does not exist (this machine has cores "),
+        "{line}"
+    );
+    let line = run_failing(&["--listen", "127.0.0.1:0", "--cores", "4096"]);
+    assert!(
+        line.starts_with("h2ring: error: 4096 cores requested"),
+        "{line}"
+    );
+}
+
+#[test]
+fn other_startup_mistakes_exit_1() {
+    let line = run_failing(&["--root", "/definitely/not/here"]);
+    assert_eq!(
+        line,
+        "h2ring: error: cannot serve root /definitely/not/here: no such file or directory"
+    );
+    let line = run_failing(&["--listen", "localhost"]);
+    assert_eq!(
+        line,
+        "h2ring: error: invalid --listen address 'localhost': expected IP:PORT such as 127.0.0.1:8080"
+    );
+    run_failing(&["--drain-timeout", "soon"]);
+    run_failing(&["--no-such-flag"]);
+    run_failing(&["--listen", "127.0.0.1:0", "--log", "[[["]);
+}
+
+#[test]
+fn help_documents_defaults() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "--listen <ADDR>",
+        "[default: 127.0.0.1:8080]",
+        "--cores <N|LIST>",
+        "--drain-timeout <SECS>",
+        "[default: 30]",
+        "--metrics-addr <ADDR>",
+        "--max-connections-per-core <N>",
+        "[default: 10000]",
+    ] {
+        assert!(help.contains(needle), "missing {needle} in {help}");
+    }
+}
+
+#[test]
+fn serves_then_sigterm_prints_one_summary_and_exits_0() {
+    let mut child = Command::new(BIN)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--cores",
+            "1",
+            "--drain-timeout",
+            "5",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(
+        first.starts_with("h2ring: listening on 127.0.0.1:"),
+        "{first}"
+    );
+    let addr: SocketAddr = first
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches(',')
+        .parse()
+        .unwrap();
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+    assert!(reply.contains("h2ring"));
+
+    let started = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        rest,
+        "h2ring: stopped after serving 1 connections (0 force-closed), 0 streams, 1 requests on 1 cores\n"
+    );
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(stderr, "");
+}
