@@ -62,15 +62,27 @@ pub struct Cli {
     /// Log filter (error, warn, info, debug, trace, or tracing directives).
     #[arg(long, value_name = "LEVEL", default_value = DEFAULT_LOG)]
     pub log: String,
-}
-
-/// HTTP/2 options the connection driver reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Http2Options {
-    /// SETTINGS_MAX_CONCURRENT_STREAMS to advertise.
-    pub max_concurrent_streams: u32,
-    /// Idle connection timeout.
-    pub idle_timeout: Duration,
+    /// Receive window of each stream in octets (request body a client may send unread).
+    #[arg(long, value_name = "OCTETS", default_value_t = h2ring_conn::Config::default().stream_window)]
+    pub stream_window: u32,
+    /// Receive window of each connection in octets.
+    #[arg(long, value_name = "OCTETS", default_value_t = h2ring_conn::Config::default().connection_window)]
+    pub connection_window: u32,
+    /// SETTINGS_MAX_FRAME_SIZE: largest frame payload accepted (16384..16777215).
+    #[arg(long, value_name = "OCTETS", default_value_t = h2ring_conn::Config::default().max_frame_size)]
+    pub max_frame_size: u32,
+    /// SETTINGS_MAX_HEADER_LIST_SIZE: larger request heads get 431.
+    #[arg(long, value_name = "OCTETS", default_value_t = h2ring_conn::Config::default().max_header_list_size)]
+    pub max_header_list_size: u32,
+    /// Control frames queued for a client that does not read before it is disconnected.
+    #[arg(long, value_name = "N", default_value_t = h2ring_conn::Config::default().max_queued_control_frames)]
+    pub max_queued_control_frames: usize,
+    /// Accept RFC 8441 extended CONNECT (e.g. WebSocket over HTTP/2).
+    #[arg(long)]
+    pub extended_connect: bool,
+    /// Never push, even when a handler asks and the client allows it.
+    #[arg(long)]
+    pub no_push: bool,
 }
 
 /// Everything `main` needs, validated.
@@ -81,7 +93,6 @@ pub struct Settings {
     /// What to serve.
     pub files: StaticFiles,
     /// HTTP/2 options.
-    pub http2: Http2Options,
     /// Log filter.
     pub log: String,
 }
@@ -162,6 +173,22 @@ impl Cli {
                 "--max-concurrent-streams must be at least 1".to_string(),
             ));
         }
+        let conn = h2ring_conn::Config {
+            max_concurrent_streams: self.max_concurrent_streams,
+            // 0 disables the idle timeout.
+            idle_timeout: (self.idle_timeout > 0).then(|| Duration::from_secs(self.idle_timeout)),
+            stream_window: self.stream_window,
+            connection_window: self.connection_window,
+            max_frame_size: self.max_frame_size,
+            max_header_list_size: self.max_header_list_size,
+            max_header_block_bytes: 4 * self.max_header_list_size as usize + 16 * 1024,
+            max_queued_control_frames: self.max_queued_control_frames,
+            extended_connect: self.extended_connect,
+            allow_push: !self.no_push,
+            drain_timeout: Duration::from_secs(self.drain_timeout),
+            ..h2ring_conn::Config::default()
+        };
+        builder = builder.conn_config(conn);
         let files = match &self.root {
             Some(root) => StaticFiles::new(root)?,
             None => StaticFiles::builtin(),
@@ -169,10 +196,6 @@ impl Cli {
         Ok(Settings {
             server: builder.build()?,
             files,
-            http2: Http2Options {
-                max_concurrent_streams: self.max_concurrent_streams,
-                idle_timeout: Duration::from_secs(self.idle_timeout),
-            },
             log: self.log,
         })
     }
@@ -208,7 +231,7 @@ mod tests {
         assert_eq!(c.drain_timeout, Duration::from_secs(30));
         assert_eq!(c.metrics_addr, None);
         assert!(s.files.root().is_none());
-        assert_eq!(s.http2.max_concurrent_streams, 100);
+        assert_eq!(s.server.config().conn.max_concurrent_streams, 100);
         assert_eq!(s.log, "warn");
     }
 
@@ -240,7 +263,10 @@ mod tests {
         assert_eq!(c.max_handlers_per_core, 6);
         assert_eq!(c.drain_timeout, Duration::from_secs(7));
         assert_eq!(c.metrics_addr, Some("127.0.0.1:9".parse().unwrap()));
-        assert_eq!(s.http2.idle_timeout, Duration::from_secs(8));
+        assert_eq!(
+            s.server.config().conn.idle_timeout,
+            Some(Duration::from_secs(8))
+        );
     }
 
     #[test]

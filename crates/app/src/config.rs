@@ -15,7 +15,7 @@ pub const DEFAULT_BACKLOG: u32 = 1024;
 pub const DEFAULT_MAX_CONNECTIONS_PER_CORE: usize = 10_000;
 /// Default cap on concurrently running request handlers per core (enforced by
 /// the HTTP/2 driver, which reads it from `CoreContext::max_handlers`).
-pub const DEFAULT_MAX_HANDLERS_PER_CORE: usize = 1024;
+pub const DEFAULT_MAX_HANDLERS_PER_CORE: usize = 16_384;
 /// Default time connections get to finish after shutdown starts before they
 /// are force-closed.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,10 +29,9 @@ pub const DEFAULT_PREEMPT_TIMER: Duration = Duration::from_millis(10);
 /// How often each core publishes its metrics snapshot for the admin endpoint.
 pub const DEFAULT_METRICS_PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Placeholder for the HTTP/2 connection settings. The HTTP/2 driver replaces
-/// this alias with `h2ring_conn::Config`; everything else in the runtime only
-/// carries it through to the per-core factory via `ServerConfig::conn`.
-pub type ConnConfig = ();
+/// The HTTP/2 connection settings (limits, windows, timeouts) every connection gets;
+/// see [`h2ring_conn::Config`] for each default.
+pub type ConnConfig = h2ring_conn::Config;
 
 /// Which CPU cores get an executor.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -272,7 +271,7 @@ mod tests {
         );
         assert_eq!(c.cores, Cores::All);
         assert_eq!(c.max_connections_per_core, 10_000);
-        assert_eq!(c.max_handlers_per_core, 1024);
+        assert_eq!(c.max_handlers_per_core, 16_384);
         assert_eq!(c.drain_timeout, Duration::from_secs(30));
         assert_eq!(c.metrics_addr, None);
         assert!(c.validate().is_ok());

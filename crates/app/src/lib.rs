@@ -9,16 +9,23 @@
 pub mod cli;
 pub mod config;
 pub mod error;
-pub mod http1_fallback;
+pub mod files_service;
+pub mod h2;
 pub mod metrics;
 pub mod runtime;
+pub mod service;
 pub mod shutdown;
 pub mod signals;
 pub mod static_files;
 
 pub use config::{Cores, ServerBuilder, ServerConfig};
 pub use error::StartError;
+pub use h2ring_conn::{Config as Http2Config, ErrorCode};
 pub use runtime::{
     ConnInfo, ConnectionFactory, ConnectionFn, ConnectionFuture, CoreContext, RunningServer, Server,
+};
+pub use service::{
+    service_fn, Body, BodyWriter, CollectError, Context, Request, RequestBody, Response, Service,
+    ServiceFn, StreamError,
 };
 pub use shutdown::{ShutdownHandle, ShutdownSummary};

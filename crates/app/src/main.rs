@@ -40,8 +40,10 @@ fn main() -> ExitCode {
     if let Err(e) = init_logging(&settings.log) {
         return fail(&e);
     }
-    // Until the HTTP/2 driver lands, connections get the HTTP/1.1 stop-gap.
-    let factory = h2ring::http1_fallback::factory(settings.files.clone());
+    let files = settings.files.clone();
+    let factory = move |core: &h2ring::CoreContext| {
+        h2ring::h2::connection_fn(core, h2ring::files_service::files_service(files.clone()))
+    };
     let running = match settings.server.start(factory) {
         Ok(r) => r,
         Err(e) => return fail(&e.to_string()),

@@ -1,8 +1,8 @@
 //! The `h2ring` binary: startup mistakes are one `h2ring: error:` line and
 //! exit status 1; SIGTERM drains and prints one summary line.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -108,15 +108,19 @@ fn serves_then_sigterm_prints_one_summary_and_exits_0() {
         .trim_end_matches(',')
         .parse()
         .unwrap();
-    let mut conn = TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let mut reply = String::new();
-    conn.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
-    assert!(reply.contains("h2ring"));
+    // A real HTTP/2 client (prior knowledge) gets the built-in page.
+    let out = Command::new("curl")
+        .args(["-sS", "--http2-prior-knowledge", "--max-time", "10"])
+        .arg(format!("http://{addr}/"))
+        .output()
+        .expect("curl must be installed (.ci/run installs it)");
+    let reply = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(reply.contains("h2ring"), "{reply}");
 
     let started = Instant::now();
     let status = Command::new("kill")
@@ -131,7 +135,7 @@ fn serves_then_sigterm_prints_one_summary_and_exits_0() {
     assert_eq!(status.code(), Some(0));
     assert_eq!(
         rest,
-        "h2ring: stopped after serving 1 connections (0 force-closed), 0 streams, 1 requests on 1 cores\n"
+        "h2ring: stopped after serving 1 connections (0 force-closed), 1 streams, 1 requests on 1 cores\n"
     );
     let mut stderr = String::new();
     child

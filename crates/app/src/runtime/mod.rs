@@ -120,7 +120,7 @@ impl Server {
                 preempt_timer: self.config.preempt_timer,
                 publish_interval: self.config.metrics_publish_interval,
                 metrics_enabled: metrics_addr.is_some(),
-                conn_config: self.config.conn,
+                conn_config: self.config.conn.clone(),
             };
             let ready = ready_tx.clone();
             let spawned = std::thread::Builder::new()

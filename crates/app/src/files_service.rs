@@ -1,0 +1,79 @@
+//! The service the `h2ring` binary runs: static files (or the built-in page) over the
+//! handler API.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+
+use crate::service::{service_fn, Body, Context, Request, Response, Service};
+use crate::static_files::{read_file_range, BodySource, StaticFiles};
+
+/// Files up to this size are read into memory in one go; larger ones are streamed in
+/// chunks of this size so a large download costs bounded memory per stream.
+pub const FILE_CHUNK: u64 = 256 * 1024;
+
+/// Serves `files`: GET and HEAD, with the conditional and range handling of
+/// [`StaticFiles`]; other methods get 405.
+pub fn files_service(files: StaticFiles) -> impl Service {
+    let files = Rc::new(files);
+    service_fn(move |req: Request, _cx: Context| {
+        let files = files.clone();
+        async move { respond(&files, req).await }
+    })
+}
+
+async fn respond(files: &StaticFiles, req: Request) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let mut r = http::Response::new(Body::empty());
+        *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        r.headers_mut().insert(
+            http::header::ALLOW,
+            http::HeaderValue::from_static("GET, HEAD"),
+        );
+        return r;
+    }
+    let (parts, _body) = req.into_parts();
+    let decided = files.respond_parts(&parts);
+    let body = match decided.body {
+        BodySource::Empty => Body::empty(),
+        BodySource::Bytes(b) => Body::from(b),
+        BodySource::File { path, offset, len } if len <= FILE_CHUNK => {
+            match read_file_range(&path, offset, len) {
+                Ok(b) => Body::from(b),
+                Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
+        BodySource::File { path, offset, len } => {
+            let (mut writer, body) = Body::channel();
+            glommio::spawn_local(async move {
+                let mut at = offset;
+                let end = offset + len;
+                while at < end {
+                    let n = FILE_CHUNK.min(end - at);
+                    let chunk: Bytes = match read_file_range(&path, at, n) {
+                        Ok(c) if !c.is_empty() => c,
+                        _ => break,
+                    };
+                    at += chunk.len() as u64;
+                    if writer.send(chunk).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = writer.finish().await;
+            })
+            .detach();
+            body
+        }
+    };
+    let mut response = http::Response::new(body);
+    *response.status_mut() = decided.status;
+    *response.headers_mut() = decided.headers;
+    response
+}
+
+fn error(status: StatusCode) -> Response {
+    let mut r = http::Response::new(Body::empty());
+    *r.status_mut() = status;
+    r
+}

@@ -1,0 +1,266 @@
+//! Routes connection events to handlers: spawns one local task per request, feeds request
+//! bodies, wakes writers, cancels handlers whose stream was reset, and writes responses.
+
+use std::cell::Cell;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+
+use futures_lite::FutureExt;
+use h2ring_conn::{ErrorCode, Event, RequestHead, StreamId};
+use http::{header, HeaderValue, Method, StatusCode, Version};
+
+use super::shared::{ConnShared, StreamSlot};
+use crate::runtime::CoreContext;
+use crate::service::{Binding, Body, BodyKind, Context, RequestBody, Service, StreamError};
+
+/// What the driver needs from the core: the service, the handler queue and the per-core
+/// count of running handlers (Go's unimplemented MaxHandlers).
+pub(crate) struct CoreServices<S> {
+    pub(crate) service: Rc<S>,
+    pub(crate) core: CoreContext,
+    pub(crate) handlers: Rc<Cell<usize>>,
+}
+
+/// Decrements the per-core handler count however the handler ends (done, panicked,
+/// cancelled).
+struct HandlerGuard(Rc<Cell<usize>>);
+
+impl Drop for HandlerGuard {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
+/// The `:protocol` of an extended CONNECT request (RFC 8441), in the request extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Protocol(pub String);
+
+/// Handles every pending event. Tasks to cancel are returned so they are dropped outside
+/// any borrow.
+pub(crate) fn dispatch<S: Service>(
+    shared: &Rc<ConnShared>,
+    core: &CoreServices<S>,
+    cancelled: &mut Vec<glommio::Task<()>>,
+) {
+    loop {
+        let event = match shared.conn.try_borrow_mut() {
+            Ok(mut conn) => conn.poll_event(),
+            Err(_) => return,
+        };
+        let Some(event) = event else { return };
+        match event {
+            Event::Request {
+                stream,
+                head,
+                end_stream,
+                pushed,
+            } => start_request(shared, core, stream, *head, end_stream, pushed),
+            Event::Data {
+                stream,
+                data,
+                end_stream,
+            } => {
+                if let Some(slot) = slot(shared, stream) {
+                    slot.push_data(data, end_stream);
+                }
+            }
+            Event::Trailers { stream, trailers } => {
+                if let Some(slot) = slot(shared, stream) {
+                    slot.set_trailers(trailers);
+                }
+            }
+            Event::SendReady { stream } => {
+                if let Some(slot) = slot(shared, stream) {
+                    slot.wake_sender();
+                }
+            }
+            Event::Reset {
+                stream,
+                code,
+                by_peer,
+            } => {
+                let removed = shared.streams.borrow_mut().remove(&stream);
+                if let Some(slot) = removed {
+                    slot.fail(StreamError::Reset { code, by_peer });
+                    core.core.metrics().error(code.to_u32());
+                    // Cancel the handler: its future is dropped (RFC 9113 §8.1 — the
+                    // client no longer wants the response).
+                    if let Some(task) = slot.task.borrow_mut().take() {
+                        cancelled.push(task);
+                    }
+                }
+            }
+            Event::StreamClosed { stream } => {
+                // The protocol side is done; the handler may still be finishing (it will
+                // find the stream gone). Forget the slot once nobody can need it.
+                let slot = shared.streams.borrow_mut().remove(&stream);
+                if let Some(slot) = slot {
+                    slot.fail(StreamError::ConnectionClosed);
+                    if let Some(task) = slot.task.borrow_mut().take() {
+                        // Let a finishing handler run to its end (full-duplex readers
+                        // get end-of-body, writers an error).
+                        task.detach();
+                    }
+                }
+            }
+            Event::GoAwayReceived { .. } | Event::Closing { .. } => {}
+        }
+    }
+}
+
+fn slot(shared: &ConnShared, id: StreamId) -> Option<Rc<StreamSlot>> {
+    shared.streams.borrow().get(&id).cloned()
+}
+
+fn start_request<S: Service>(
+    shared: &Rc<ConnShared>,
+    core: &CoreServices<S>,
+    id: StreamId,
+    head: RequestHead,
+    end_stream: bool,
+    pushed: bool,
+) {
+    // Per-core cap on running handlers: refuse retry-safely (RFC 9113 §8.7).
+    if core.handlers.get() >= core.core.max_handlers() {
+        shared.reset(id, ErrorCode::RefusedStream);
+        core.core.metrics().error(ErrorCode::RefusedStream.to_u32());
+        return;
+    }
+    let scheme = head.scheme.clone().unwrap_or(http::uri::Scheme::HTTP);
+    let slot = Rc::new(StreamSlot::new(
+        id,
+        pushed,
+        scheme,
+        head.effective_authority(),
+        end_stream,
+    ));
+    shared.streams.borrow_mut().insert(id, slot.clone());
+    let is_head = head.method == Method::HEAD;
+    let request = build_request(shared, &slot, head, end_stream);
+    let cx = Context {
+        shared: shared.clone(),
+        slot: slot.clone(),
+    };
+    core.core.metrics().stream_opened();
+    core.handlers.set(core.handlers.get() + 1);
+    let guard = HandlerGuard(core.handlers.clone());
+    let service = core.service.clone();
+    let task_shared = shared.clone();
+    let task_slot = slot.clone();
+    let started = std::time::Instant::now();
+    let metrics_core = core.core.clone();
+    let fut = async move {
+        let _guard = guard;
+        let outcome = AssertUnwindSafe(service.call(request, cx))
+            .catch_unwind()
+            .await;
+        match outcome {
+            Ok(response) => {
+                let status = response.status();
+                write_response(&task_shared, &task_slot, response, is_head);
+                metrics_core
+                    .metrics()
+                    .request_completed(status.as_u16(), started.elapsed());
+            }
+            Err(_) => {
+                // A panicking handler costs its stream only: 500 if nothing was sent yet,
+                // else INTERNAL_ERROR (RFC 9113 §8.1).
+                let sent = task_shared.send_head(
+                    task_slot.id,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &http::HeaderMap::new(),
+                    true,
+                );
+                if sent.is_err() {
+                    task_shared.reset(task_slot.id, ErrorCode::InternalError);
+                }
+                metrics_core
+                    .metrics()
+                    .request_completed(500, started.elapsed());
+            }
+        }
+    };
+    match glommio::spawn_local_into(fut, core.core.handler_queue()) {
+        Ok(task) => *slot.task.borrow_mut() = Some(task),
+        Err(_) => shared.reset(id, ErrorCode::InternalError),
+    }
+}
+
+fn build_request(
+    shared: &Rc<ConnShared>,
+    slot: &Rc<StreamSlot>,
+    head: RequestHead,
+    end_stream: bool,
+) -> crate::Request {
+    let uri = head.uri();
+    let body = RequestBody {
+        link: if end_stream {
+            None
+        } else {
+            Some((shared.clone(), slot.clone()))
+        },
+        wanted: false,
+    };
+    let mut request = http::Request::new(body);
+    *request.method_mut() = head.method;
+    *request.uri_mut() = uri;
+    *request.version_mut() = Version::HTTP_2;
+    *request.headers_mut() = head.headers;
+    request.extensions_mut().insert(shared.info);
+    if let Some(protocol) = head.protocol {
+        request.extensions_mut().insert(Protocol(protocol));
+    }
+    request
+}
+
+/// Sends the handler's response: head, then the body as its kind allows.
+fn write_response(
+    shared: &Rc<ConnShared>,
+    slot: &Rc<StreamSlot>,
+    response: crate::Response,
+    is_head: bool,
+) {
+    if slot.error().is_some() {
+        return;
+    }
+    let (mut parts, body) = response.into_parts();
+    let id = slot.id;
+    match body.kind {
+        BodyKind::Empty => {
+            let _ = shared.send_head(id, parts.status, &parts.headers, true);
+        }
+        BodyKind::Full(bytes) => {
+            if !parts.headers.contains_key(header::CONTENT_LENGTH) {
+                parts
+                    .headers
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            }
+            // §8.1: a response to HEAD carries no content.
+            let no_body = is_head
+                || bytes.is_empty()
+                || parts.status == StatusCode::NOT_MODIFIED
+                || parts.status == StatusCode::NO_CONTENT;
+            if shared
+                .send_head(id, parts.status, &parts.headers, no_body)
+                .is_ok()
+                && !no_body
+            {
+                let _ = shared.send_data(id, bytes, true);
+            }
+        }
+        BodyKind::Channel(channel) => {
+            match shared.send_head(id, parts.status, &parts.headers, is_head) {
+                Ok(()) if is_head => channel.bind(Binding::Discard),
+                Ok(()) => channel.bind(Binding::Stream(shared.clone(), slot.clone())),
+                Err(e) => channel.bind(Binding::Failed(e)),
+            }
+        }
+    }
+}
+
+/// A body-less response for `status` (used by the built-in service and tests).
+pub fn empty_response(status: StatusCode) -> crate::Response {
+    let mut r = http::Response::new(Body::empty());
+    *r.status_mut() = status;
+    r
+}

@@ -1,0 +1,253 @@
+//! The connection task's I/O: one poll function that reads, feeds the connection,
+//! dispatches events, runs timers and writes, then sleeps until something wakes it.
+
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::BytesMut;
+use futures_lite::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use glommio::net::TcpStream;
+use glommio::timer::Timer;
+use h2ring_conn::Connection;
+
+use super::dispatch::{dispatch, CoreServices};
+use super::shared::ConnShared;
+use crate::runtime::ConnInfo;
+use crate::service::{Service, StreamError};
+
+/// Octets asked of the socket per read. Large enough to take many small requests in one
+/// syscall; the buffer is released while the connection is idle.
+const READ_CHUNK: usize = 16 * 1024;
+/// Loop turns one wake-up may take before yielding, so a busy connection cannot starve
+/// the others on its core.
+const MAX_TURNS: usize = 16;
+/// A write buffer that grew past this is released once flushed.
+const KEEP_WRITE_BUFFER: usize = 64 * 1024;
+
+enum ReadOutcome {
+    Data,
+    Closed,
+    Pending,
+}
+
+struct Io {
+    stream: TcpStream,
+    rbuf: BytesMut,
+    wbuf: BytesMut,
+    wpos: usize,
+    timer: Option<(Instant, Timer)>,
+    shutdown: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    cancelled: Vec<glommio::Task<()>>,
+}
+
+/// Ends every stream's handler when the connection task ends, however it ends (including
+/// being dropped by a forced close), so no handler outlives its connection.
+struct Teardown(Rc<ConnShared>);
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        self.0.closed.set(true);
+        let slots: Vec<_> = self
+            .0
+            .streams
+            .borrow_mut()
+            .drain()
+            .map(|(_, s)| s)
+            .collect();
+        let mut tasks = Vec::with_capacity(slots.len());
+        for slot in slots {
+            slot.fail(StreamError::ConnectionClosed);
+            tasks.extend(slot.task.borrow_mut().take());
+        }
+        drop(tasks);
+    }
+}
+
+pub(crate) async fn serve<S: Service>(
+    stream: TcpStream,
+    info: ConnInfo,
+    services: Rc<CoreServices<S>>,
+) {
+    let now = Instant::now();
+    let conn = Connection::new(services.core.conn_config().clone(), now);
+    let shared = Rc::new(ConnShared::new(conn, info, now));
+    let _teardown = Teardown(shared.clone());
+    let mut io = Io {
+        stream,
+        rbuf: BytesMut::new(),
+        wbuf: BytesMut::new(),
+        wpos: 0,
+        timer: None,
+        shutdown: Some(Box::pin(services.core.shutdown_started())),
+        cancelled: Vec::new(),
+    };
+    poll_fn(|cx| io.poll(cx, &shared, &services)).await;
+    let stats = shared.conn.borrow().stats().clone();
+    services.core.metrics().bytes_in(stats.bytes_in);
+    services.core.metrics().bytes_out(stats.bytes_out);
+    for (name, n) in stats
+        .goaway_sent
+        .nonzero()
+        .chain(stats.resets_sent.nonzero())
+    {
+        let _ = (name, n);
+    }
+    let _ = io.stream.close().await;
+}
+
+impl Io {
+    fn poll<S: Service>(
+        &mut self,
+        cx: &mut Context<'_>,
+        shared: &Rc<ConnShared>,
+        services: &CoreServices<S>,
+    ) -> Poll<()> {
+        for _ in 0..MAX_TURNS {
+            let now = Instant::now();
+            shared.now.set(now);
+            let mut progressed = false;
+            if let Some(signal) = self.shutdown.as_mut() {
+                if signal.as_mut().poll(cx).is_ready() {
+                    self.shutdown = None;
+                    shared.conn.borrow_mut().start_shutdown(now);
+                    progressed = true;
+                }
+            }
+            match self.read(cx) {
+                ReadOutcome::Data => {
+                    shared.conn.borrow_mut().recv(&mut self.rbuf, now);
+                    progressed = true;
+                }
+                // The peer is gone (or broke the connection): nothing left to do.
+                ReadOutcome::Closed => return Poll::Ready(()),
+                ReadOutcome::Pending => {}
+            }
+            progressed |= self.poll_timer(cx, shared, now);
+            self.dispatch(shared, services);
+            match self.write(cx, shared, now) {
+                Ok(wrote) => progressed |= wrote,
+                Err(()) => return Poll::Ready(()),
+            }
+            // Writing may have finished streams or freed capacity.
+            self.dispatch(shared, services);
+            let (closed, idle) = {
+                let conn = shared.conn.borrow();
+                (conn.is_closed(), conn.is_idle())
+            };
+            if closed && self.wpos == self.wbuf.len() {
+                return Poll::Ready(());
+            }
+            if !progressed {
+                if idle {
+                    self.release_buffers();
+                }
+                shared.set_io_waker(cx.waker());
+                return Poll::Pending;
+            }
+        }
+        // Busy: let the other connections on this core have a turn.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    fn dispatch<S: Service>(&mut self, shared: &Rc<ConnShared>, services: &CoreServices<S>) {
+        dispatch(shared, services, &mut self.cancelled);
+        // Dropping a glommio task cancels it; done here, outside every borrow.
+        self.cancelled.clear();
+    }
+
+    fn read(&mut self, cx: &mut Context<'_>) -> ReadOutcome {
+        if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 2 {
+            self.rbuf.reserve(READ_CHUNK);
+        }
+        let start = self.rbuf.len();
+        let end = self.rbuf.capacity();
+        self.rbuf.resize(end, 0);
+        let result = Pin::new(&mut self.stream).poll_read(cx, &mut self.rbuf[start..]);
+        match result {
+            Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                self.rbuf.truncate(start);
+                ReadOutcome::Closed
+            }
+            Poll::Ready(Ok(n)) => {
+                self.rbuf.truncate(start + n);
+                ReadOutcome::Data
+            }
+            Poll::Pending => {
+                self.rbuf.truncate(start);
+                ReadOutcome::Pending
+            }
+        }
+    }
+
+    /// Writes what the connection produced; `Err` when the socket is broken.
+    fn write(
+        &mut self,
+        cx: &mut Context<'_>,
+        shared: &ConnShared,
+        now: Instant,
+    ) -> Result<bool, ()> {
+        let mut wrote = false;
+        loop {
+            if self.wpos == self.wbuf.len() {
+                self.wbuf.clear();
+                self.wpos = 0;
+                shared.conn.borrow_mut().poll_transmit(&mut self.wbuf, now);
+                if self.wbuf.is_empty() {
+                    return Ok(wrote);
+                }
+            }
+            match Pin::new(&mut self.stream).poll_write(cx, &self.wbuf[self.wpos..]) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Err(()),
+                Poll::Ready(Ok(n)) => {
+                    self.wpos += n;
+                    wrote = true;
+                }
+                Poll::Pending => return Ok(wrote),
+            }
+        }
+    }
+
+    fn poll_timer(&mut self, cx: &mut Context<'_>, shared: &ConnShared, now: Instant) -> bool {
+        let deadline = shared.conn.borrow().poll_timeout();
+        let Some(deadline) = deadline else {
+            self.timer = None;
+            return false;
+        };
+        if deadline <= now {
+            shared.conn.borrow_mut().handle_timeout(now);
+            return true;
+        }
+        match &mut self.timer {
+            Some((at, timer)) if *at != deadline => {
+                timer.reset(deadline - now);
+                *at = deadline;
+            }
+            Some(_) => {}
+            None => self.timer = Some((deadline, Timer::new(deadline - now))),
+        }
+        if let Some((_, timer)) = self.timer.as_mut() {
+            if Pin::new(timer).poll(cx).is_ready() {
+                self.timer = None;
+                shared.conn.borrow_mut().handle_timeout(Instant::now());
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Idle connections keep no buffers (the Go server's first TODO): a connection with
+    /// nothing in flight costs its socket and the small connection state only.
+    fn release_buffers(&mut self) {
+        if self.rbuf.is_empty() && self.rbuf.capacity() > 0 {
+            self.rbuf = BytesMut::new();
+        }
+        if self.wpos == self.wbuf.len() && self.wbuf.capacity() > KEEP_WRITE_BUFFER.min(1) {
+            self.wbuf = BytesMut::new();
+            self.wpos = 0;
+        }
+    }
+}

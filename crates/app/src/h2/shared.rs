@@ -1,0 +1,261 @@
+//! State one HTTP/2 connection shares between its I/O task and its handlers: the sans-IO
+//! connection, the driver's per-stream slots, and the waker of the I/O task. All of it is
+//! `Rc`/`RefCell` on one core; no borrow is ever held across an `.await`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::Instant;
+
+use bytes::Bytes;
+use h2ring_conn::{Connection, ErrorCode, StreamId};
+use http::{HeaderMap, StatusCode};
+
+use crate::runtime::ConnInfo;
+use crate::service::StreamError;
+
+/// The body of one request as it arrives, waiting for the handler to read it.
+#[derive(Default)]
+pub(crate) struct BodyQueue {
+    chunks: VecDeque<Bytes>,
+    ended: bool,
+    trailers: Option<HeaderMap>,
+}
+
+/// The driver's view of one stream: request body queue, wakers, and the handler task.
+pub(crate) struct StreamSlot {
+    pub(crate) id: StreamId,
+    pub(crate) pushed: bool,
+    pub(crate) scheme: http::uri::Scheme,
+    pub(crate) authority: Option<http::uri::Authority>,
+    body: RefCell<BodyQueue>,
+    body_waker: Cell<Option<Waker>>,
+    send_waker: Cell<Option<Waker>>,
+    reset: Cell<Option<StreamError>>,
+    pub(crate) task: RefCell<Option<glommio::Task<()>>>,
+}
+
+impl StreamSlot {
+    pub(crate) fn new(
+        id: StreamId,
+        pushed: bool,
+        scheme: http::uri::Scheme,
+        authority: Option<http::uri::Authority>,
+        end_stream: bool,
+    ) -> Self {
+        StreamSlot {
+            id,
+            pushed,
+            scheme,
+            authority,
+            body: RefCell::new(BodyQueue {
+                ended: end_stream,
+                ..BodyQueue::default()
+            }),
+            body_waker: Cell::new(None),
+            send_waker: Cell::new(None),
+            reset: Cell::new(None),
+            task: RefCell::new(None),
+        }
+    }
+
+    pub(crate) fn push_data(&self, data: Bytes, end: bool) {
+        {
+            let mut body = self.body.borrow_mut();
+            if !data.is_empty() {
+                body.chunks.push_back(data);
+            }
+            body.ended |= end;
+        }
+        self.wake_body();
+    }
+
+    pub(crate) fn set_trailers(&self, trailers: HeaderMap) {
+        {
+            let mut body = self.body.borrow_mut();
+            body.trailers = Some(trailers);
+            body.ended = true;
+        }
+        self.wake_body();
+    }
+
+    pub(crate) fn take_trailers(&self) -> Option<HeaderMap> {
+        self.body.borrow_mut().trailers.take()
+    }
+
+    pub(crate) fn body_finished(&self) -> bool {
+        let body = self.body.borrow();
+        body.ended && body.chunks.is_empty()
+    }
+
+    pub(crate) fn poll_body(&self, waker: &Waker) -> Poll<Option<Result<Bytes, StreamError>>> {
+        let mut body = self.body.borrow_mut();
+        if let Some(chunk) = body.chunks.pop_front() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+        if body.ended {
+            return Poll::Ready(None);
+        }
+        if let Some(err) = self.reset.get() {
+            return Poll::Ready(Some(Err(err)));
+        }
+        self.body_waker.set(Some(waker.clone()));
+        Poll::Pending
+    }
+
+    fn wake_body(&self) {
+        if let Some(w) = self.body_waker.take() {
+            w.wake();
+        }
+    }
+
+    pub(crate) fn set_send_waker(&self, waker: &Waker) {
+        self.send_waker.set(Some(waker.clone()));
+    }
+
+    pub(crate) fn wake_sender(&self) {
+        if let Some(w) = self.send_waker.take() {
+            w.wake();
+        }
+    }
+
+    pub(crate) fn error(&self) -> Option<StreamError> {
+        self.reset.get()
+    }
+
+    /// The stream is gone: wake everyone waiting on it with the error.
+    pub(crate) fn fail(&self, err: StreamError) {
+        if self.reset.get().is_none() {
+            self.reset.set(Some(err));
+        }
+        self.wake_body();
+        self.wake_sender();
+    }
+}
+
+/// One connection's shared state.
+pub(crate) struct ConnShared {
+    pub(crate) conn: RefCell<Connection>,
+    pub(crate) streams: RefCell<HashMap<StreamId, Rc<StreamSlot>>>,
+    io_waker: Cell<Option<Waker>>,
+    pub(crate) info: ConnInfo,
+    /// The time of the I/O task's current turn; handlers use it instead of reading the clock.
+    pub(crate) now: Cell<Instant>,
+    pub(crate) closed: Cell<bool>,
+}
+
+impl ConnShared {
+    pub(crate) fn new(conn: Connection, info: ConnInfo, now: Instant) -> Self {
+        ConnShared {
+            conn: RefCell::new(conn),
+            streams: RefCell::new(HashMap::new()),
+            io_waker: Cell::new(None),
+            info,
+            now: Cell::new(now),
+            closed: Cell::new(false),
+        }
+    }
+
+    pub(crate) fn set_io_waker(&self, waker: &Waker) {
+        self.io_waker.set(Some(waker.clone()));
+    }
+
+    /// New output is waiting in the connection: let the I/O task write it.
+    pub(crate) fn wake_io(&self) {
+        if let Some(w) = self.io_waker.take() {
+            w.wake();
+        }
+    }
+
+    /// Runs `f` on the connection and wakes the I/O task. `Err` if the connection is gone
+    /// or (defensively) already borrowed.
+    fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&mut Connection, Instant) -> T,
+    ) -> Result<T, StreamError> {
+        if self.closed.get() {
+            return Err(StreamError::ConnectionClosed);
+        }
+        let mut conn = self
+            .conn
+            .try_borrow_mut()
+            .map_err(|_| StreamError::ConnectionClosed)?;
+        let out = f(&mut conn, self.now.get());
+        drop(conn);
+        self.wake_io();
+        Ok(out)
+    }
+
+    pub(crate) fn send_head(
+        &self,
+        id: StreamId,
+        status: StatusCode,
+        headers: &HeaderMap,
+        end: bool,
+    ) -> Result<(), StreamError> {
+        self.with_conn(|c, now| c.send_response(id, status, headers, end, now))?
+            .map_err(StreamError::from)
+    }
+
+    pub(crate) fn send_data(
+        &self,
+        id: StreamId,
+        data: Bytes,
+        end: bool,
+    ) -> Result<(), StreamError> {
+        self.with_conn(|c, _| c.send_data(id, data, end))?
+            .map_err(StreamError::from)
+    }
+
+    pub(crate) fn send_trailers(
+        &self,
+        id: StreamId,
+        trailers: HeaderMap,
+    ) -> Result<(), StreamError> {
+        self.with_conn(|c, _| c.send_trailers(id, trailers))?
+            .map_err(StreamError::from)
+    }
+
+    pub(crate) fn send_capacity(&self, id: StreamId) -> Result<usize, StreamError> {
+        if self.closed.get() {
+            return Err(StreamError::ConnectionClosed);
+        }
+        let mut conn = self
+            .conn
+            .try_borrow_mut()
+            .map_err(|_| StreamError::ConnectionClosed)?;
+        conn.send_capacity(id).map_err(StreamError::from)
+    }
+
+    pub(crate) fn consume(&self, id: StreamId, n: usize) {
+        let _ = self.with_conn(|c, _| c.consume(id, n));
+    }
+
+    pub(crate) fn body_wanted(&self, id: StreamId) {
+        let _ = self.with_conn(|c, now| c.body_wanted(id, now));
+    }
+
+    pub(crate) fn discard_body(&self, id: StreamId) {
+        let _ = self.with_conn(|c, now| c.discard_body(id, now));
+    }
+
+    pub(crate) fn reset(&self, id: StreamId, code: ErrorCode) {
+        let _ = self.with_conn(|c, now| c.reset(id, code, now));
+    }
+
+    pub(crate) fn can_push(&self) -> bool {
+        !self.closed.get() && self.conn.try_borrow().is_ok_and(|c| c.can_push())
+    }
+
+    pub(crate) fn push(
+        &self,
+        parent: StreamId,
+        uri: http::Uri,
+        headers: HeaderMap,
+    ) -> Result<u32, StreamError> {
+        self.with_conn(|c, _| c.push_promise(parent, http::Method::GET, uri, headers))?
+            .map(|id| id.value())
+            .map_err(StreamError::from)
+    }
+}

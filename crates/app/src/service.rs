@@ -1,0 +1,491 @@
+//! The handler API: a [`Service`] turns an [`http::Request`] into an [`http::Response`],
+//! with streaming bodies in both directions, trailers, 1xx responses and server push.
+//!
+//! Services are built once per core and need not be `Send`: they may hold `Rc`/`RefCell`
+//! per-core state (caches, pools, counters) without locks.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use bytes::Bytes;
+use h2ring_conn::{ErrorCode, SendError};
+use http::HeaderMap;
+
+use crate::h2::shared::{ConnShared, StreamSlot};
+
+/// A request as handlers see it: `http` types, a streaming body.
+pub type Request = http::Request<RequestBody>;
+/// A response as handlers return it.
+pub type Response = http::Response<Body>;
+
+/// Something that answers requests. Implemented for closures by [`service_fn`].
+pub trait Service: 'static {
+    /// Answers one request. The future runs on the core that accepted the connection and
+    /// is dropped (cancelled) if the client resets the stream.
+    fn call(&self, req: Request, cx: Context) -> impl Future<Output = Response> + 'static;
+}
+
+/// A [`Service`] from a closure `Fn(Request, Context) -> impl Future<Output = Response>`.
+pub fn service_fn<F, Fut>(f: F) -> ServiceFn<F>
+where
+    F: Fn(Request, Context) -> Fut + 'static,
+    Fut: Future<Output = Response> + 'static,
+{
+    ServiceFn(f)
+}
+
+/// See [`service_fn`].
+#[derive(Clone)]
+pub struct ServiceFn<F>(F);
+
+impl<F, Fut> Service for ServiceFn<F>
+where
+    F: Fn(Request, Context) -> Fut + 'static,
+    Fut: Future<Output = Response> + 'static,
+{
+    fn call(&self, req: Request, cx: Context) -> impl Future<Output = Response> + 'static {
+        (self.0)(req, cx)
+    }
+}
+
+/// Why a body read/write or a stream operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamError {
+    /// The stream was reset (by the peer when `by_peer`), with this code.
+    Reset { code: ErrorCode, by_peer: bool },
+    /// The connection is gone.
+    ConnectionClosed,
+    /// The protocol refused the operation.
+    Send(SendError),
+    /// The response body was dropped before it could be sent.
+    BodyDropped,
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::Reset {
+                code,
+                by_peer: true,
+            } => write!(f, "stream reset by peer ({})", code.name()),
+            StreamError::Reset { code, .. } => write!(f, "stream reset ({})", code.name()),
+            StreamError::ConnectionClosed => f.write_str("connection closed"),
+            StreamError::Send(e) => write!(f, "{e}"),
+            StreamError::BodyDropped => f.write_str("response body dropped"),
+        }
+    }
+}
+
+impl std::error::Error for StreamError {}
+
+impl From<SendError> for StreamError {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::ConnectionClosed => StreamError::ConnectionClosed,
+            other => StreamError::Send(other),
+        }
+    }
+}
+
+/// The request body: a stream of `Bytes` chunks, then maybe trailers. Reading it opens the
+/// HTTP/2 flow-control window again (backpressure: an unread body stops the client).
+/// Dropping it tells the client, once the response is complete, that the rest is not wanted.
+pub struct RequestBody {
+    pub(crate) link: Option<(Rc<ConnShared>, Rc<StreamSlot>)>,
+    pub(crate) wanted: bool,
+}
+
+impl RequestBody {
+    /// A body with nothing in it.
+    pub fn empty() -> Self {
+        RequestBody {
+            link: None,
+            wanted: false,
+        }
+    }
+
+    /// The next chunk of the body, `None` at its end.
+    pub async fn data(&mut self) -> Option<Result<Bytes, StreamError>> {
+        let (shared, slot) = self.link.clone()?;
+        if !self.wanted {
+            // `expect: 100-continue` is answered when the body is first read.
+            self.wanted = true;
+            shared.body_wanted(slot.id);
+        }
+        let item = poll_fn(|cx| slot.poll_body(cx.waker())).await;
+        if let Some(Ok(chunk)) = &item {
+            shared.consume(slot.id, chunk.len());
+        }
+        item
+    }
+
+    /// The request trailers, after the body has been read to its end.
+    pub async fn trailers(&mut self) -> Result<Option<HeaderMap>, StreamError> {
+        let Some((_, slot)) = self.link.clone() else {
+            return Ok(None);
+        };
+        while let Some(chunk) = self.data().await {
+            chunk?;
+        }
+        Ok(slot.take_trailers())
+    }
+
+    /// Reads the whole body, failing if it exceeds `limit` octets.
+    pub async fn collect(&mut self, limit: usize) -> Result<Bytes, CollectError> {
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = self.data().await {
+            let chunk = chunk.map_err(CollectError::Stream)?;
+            if buf.len() + chunk.len() > limit {
+                return Err(CollectError::TooLarge);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    }
+
+    /// True when the body is known to be over.
+    pub fn is_end_stream(&self) -> bool {
+        self.link
+            .as_ref()
+            .is_none_or(|(_, slot)| slot.body_finished())
+    }
+}
+
+impl Drop for RequestBody {
+    fn drop(&mut self) {
+        if let Some((shared, slot)) = self.link.take() {
+            if !slot.body_finished() {
+                shared.discard_body(slot.id);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBody").finish_non_exhaustive()
+    }
+}
+
+/// Why [`RequestBody::collect`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectError {
+    TooLarge,
+    Stream(StreamError),
+}
+
+impl fmt::Display for CollectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CollectError::TooLarge => f.write_str("body larger than the limit"),
+            CollectError::Stream(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for CollectError {}
+
+/// A response body: empty, complete in memory (zero-copy `Bytes`), or streamed through a
+/// [`BodyWriter`].
+pub struct Body {
+    pub(crate) kind: BodyKind,
+}
+
+pub(crate) enum BodyKind {
+    Empty,
+    Full(Bytes),
+    Channel(Rc<Channel>),
+}
+
+impl Body {
+    /// No body.
+    pub fn empty() -> Self {
+        Body {
+            kind: BodyKind::Empty,
+        }
+    }
+
+    /// A body written piece by piece through the returned [`BodyWriter`], typically from a
+    /// task the handler spawns (`glommio::spawn_local`), after the head has been returned.
+    pub fn channel() -> (BodyWriter, Body) {
+        let channel = Rc::new(Channel::default());
+        (
+            BodyWriter {
+                channel: channel.clone(),
+                finished: false,
+            },
+            Body {
+                kind: BodyKind::Channel(channel),
+            },
+        )
+    }
+
+    /// The body's length when it is known up front.
+    pub fn len(&self) -> Option<usize> {
+        match &self.kind {
+            BodyKind::Empty => Some(0),
+            BodyKind::Full(b) => Some(b.len()),
+            BodyKind::Channel(_) => None,
+        }
+    }
+
+    /// True for a body known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::empty()
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body {
+            kind: BodyKind::Full(b),
+        }
+    }
+}
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Bytes::from_static(s.as_bytes()).into()
+    }
+}
+impl From<&'static [u8]> for Body {
+    fn from(s: &'static [u8]) -> Self {
+        Bytes::from_static(s).into()
+    }
+}
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Bytes::from(s).into()
+    }
+}
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes::from(v).into()
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BodyKind::Empty => f.write_str("Body::Empty"),
+            BodyKind::Full(b) => write!(f, "Body::Full({} bytes)", b.len()),
+            BodyKind::Channel(_) => f.write_str("Body::Channel"),
+        }
+    }
+}
+
+/// Where a channel body is bound once its response head was sent.
+pub(crate) enum Binding {
+    Unbound,
+    Stream(Rc<ConnShared>, Rc<StreamSlot>),
+    /// A HEAD response or a response that could not be sent: writes are accepted and
+    /// dropped, or refused.
+    Discard,
+    Failed(StreamError),
+}
+
+pub(crate) struct Channel {
+    pub(crate) binding: RefCell<Binding>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl Default for Channel {
+    fn default() -> Self {
+        Channel {
+            binding: RefCell::new(Binding::Unbound),
+            waker: Cell::new(None),
+        }
+    }
+}
+
+impl Channel {
+    pub(crate) fn bind(&self, binding: Binding) {
+        *self.binding.borrow_mut() = binding;
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+/// Writes a streamed response body with backpressure: `send` waits while the stream's
+/// buffer is full (HTTP/2 flow control), so a slow client slows the writer instead of
+/// growing memory. Dropping it without [`BodyWriter::finish`] ends the body normally,
+/// unless the thread is panicking, in which case the stream is reset (INTERNAL_ERROR).
+pub struct BodyWriter {
+    channel: Rc<Channel>,
+    finished: bool,
+}
+
+impl BodyWriter {
+    /// Waits until the response head is out and there is room, then queues `data`.
+    pub async fn send(&mut self, data: Bytes) -> Result<(), StreamError> {
+        let channel = self.channel.clone();
+        let mut data = Some(data);
+        poll_fn(move |cx| {
+            let binding = channel.binding.borrow();
+            match &*binding {
+                Binding::Unbound => {
+                    channel.waker.set(Some(cx.waker().clone()));
+                    Poll::Pending
+                }
+                Binding::Discard => Poll::Ready(Ok(())),
+                Binding::Failed(e) => Poll::Ready(Err(*e)),
+                Binding::Stream(shared, slot) => {
+                    if let Some(err) = slot.error() {
+                        return Poll::Ready(Err(err));
+                    }
+                    match shared.send_capacity(slot.id) {
+                        Err(e) => Poll::Ready(Err(e)),
+                        Ok(0) => {
+                            slot.set_send_waker(cx.waker());
+                            Poll::Pending
+                        }
+                        Ok(_) => {
+                            let chunk = data.take().unwrap_or_default();
+                            Poll::Ready(shared.send_data(slot.id, chunk, false))
+                        }
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// Ends the body with trailers.
+    pub async fn send_trailers(mut self, trailers: HeaderMap) -> Result<(), StreamError> {
+        self.wait_bound().await?;
+        self.finished = true;
+        let binding = self.channel.binding.borrow();
+        match &*binding {
+            Binding::Stream(shared, slot) => shared.send_trailers(slot.id, trailers),
+            Binding::Discard => Ok(()),
+            Binding::Failed(e) => Err(*e),
+            Binding::Unbound => Err(StreamError::BodyDropped),
+        }
+    }
+
+    /// Ends the body.
+    pub async fn finish(mut self) -> Result<(), StreamError> {
+        self.wait_bound().await?;
+        self.finished = true;
+        self.end()
+    }
+
+    async fn wait_bound(&self) -> Result<(), StreamError> {
+        let channel = self.channel.clone();
+        poll_fn(move |cx| match &*channel.binding.borrow() {
+            Binding::Unbound => {
+                channel.waker.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+            Binding::Failed(e) => Poll::Ready(Err(*e)),
+            _ => Poll::Ready(Ok(())),
+        })
+        .await
+    }
+
+    fn end(&self) -> Result<(), StreamError> {
+        match &*self.channel.binding.borrow() {
+            Binding::Stream(shared, slot) => shared.send_data(slot.id, Bytes::new(), true),
+            Binding::Discard => Ok(()),
+            Binding::Failed(e) => Err(*e),
+            Binding::Unbound => Err(StreamError::BodyDropped),
+        }
+    }
+}
+
+impl Drop for BodyWriter {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let binding = std::mem::replace(
+            &mut *self.channel.binding.borrow_mut(),
+            Binding::Failed(StreamError::BodyDropped),
+        );
+        if let Binding::Stream(shared, slot) = binding {
+            if std::thread::panicking() {
+                shared.reset(slot.id, ErrorCode::InternalError);
+            } else {
+                let _ = shared.send_data(slot.id, Bytes::new(), true);
+            }
+        }
+    }
+}
+
+/// Per-request handle: connection facts, 1xx responses, server push, reset state.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) shared: Rc<ConnShared>,
+    pub(crate) slot: Rc<StreamSlot>,
+}
+
+impl Context {
+    /// The HTTP/2 stream id of this request.
+    pub fn stream_id(&self) -> u32 {
+        self.slot.id.value()
+    }
+
+    /// Facts about the connection (peer address, core, id).
+    pub fn conn_info(&self) -> crate::ConnInfo {
+        self.shared.info
+    }
+
+    /// Whether this request was promised by the server (a pushed request).
+    pub fn is_pushed(&self) -> bool {
+        self.slot.pushed
+    }
+
+    /// Sends an informational (1xx) response head, e.g. 103 Early Hints, before the final
+    /// response.
+    pub fn send_informational(
+        &self,
+        status: http::StatusCode,
+        headers: &HeaderMap,
+    ) -> Result<(), StreamError> {
+        if !status.is_informational() {
+            return Err(StreamError::Send(SendError::InvalidStatus));
+        }
+        self.shared.send_head(self.slot.id, status, headers, false)
+    }
+
+    /// Whether the client currently accepts pushes on this connection.
+    pub fn can_push(&self) -> bool {
+        self.shared.can_push()
+    }
+
+    /// Promises `path` (same scheme and authority as this request) with GET; the pushed
+    /// request is then served by the same service like any other request.
+    pub fn push(&self, path: &str, headers: HeaderMap) -> Result<u32, StreamError> {
+        let uri = http::Uri::builder()
+            .scheme(self.slot.scheme.clone())
+            .authority(
+                self.slot
+                    .authority
+                    .clone()
+                    .unwrap_or_else(|| http::uri::Authority::from_static("localhost")),
+            )
+            .path_and_query(path)
+            .build()
+            .map_err(|_| StreamError::Send(SendError::PushRefused("invalid path")))?;
+        self.shared.push(self.slot.id, uri, headers)
+    }
+
+    /// The reset that ended this stream, if any.
+    pub fn reset_state(&self) -> Option<StreamError> {
+        self.slot.error()
+    }
+
+    /// Resets the stream (e.g. CANCEL when the handler gives up).
+    pub fn reset(&self, code: ErrorCode) {
+        self.shared.reset(self.slot.id, code);
+    }
+}
