@@ -39,12 +39,21 @@ pub(super) struct HeaderBlock {
 impl Connection {
     pub(super) fn on_headers(&mut self, f: Headers, now: Instant) {
         let id = f.stream_id;
+        if !id.is_client_initiated() {
+            // §5.1.1: clients open odd-numbered streams only; an even id is either idle or
+            // one of our pushed streams, which are reserved (local) or half-closed (remote)
+            // for the client — HEADERS on a reserved (local) stream is a connection
+            // PROTOCOL_ERROR (§5.1), and so is any unexpected stream identifier (§5.1.1).
+            return self.connection_error(
+                ErrorCode::ProtocolError,
+                "HEADERS on a server stream id",
+                now,
+            );
+        }
         let target = match self.lookup(id) {
             Lookup::Active(key) => match self.store.get(key) {
                 // §5.1 half-closed (remote): HEADERS is a STREAM_CLOSED stream error.
                 Some(stream) if !stream.recv_open => Target::Discard(Some(ErrorCode::StreamClosed)),
-                // A pushed stream is half-closed (remote) from the start.
-                Some(stream) if stream.pushed => Target::Discard(Some(ErrorCode::StreamClosed)),
                 // §8.1: trailers must carry END_STREAM.
                 Some(_) if !f.end_stream => Target::Discard(Some(ErrorCode::ProtocolError)),
                 Some(_) => Target::Trailers(key),
@@ -64,14 +73,6 @@ impl Connection {
                 return self.connection_error(
                     ErrorCode::ProtocolError,
                     "stream id not increasing",
-                    now,
-                );
-            }
-            Lookup::Idle if !id.is_client_initiated() => {
-                // §5.1.1: clients open odd-numbered streams only.
-                return self.connection_error(
-                    ErrorCode::ProtocolError,
-                    "even stream id from client",
                     now,
                 );
             }
