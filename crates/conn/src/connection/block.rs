@@ -255,5 +255,11 @@ impl Connection {
             true,
             now,
         );
+        // The stream ended right there (END_STREAM both ways, or RST_STREAM(NO_ERROR) for a
+        // body nobody reads). The application never saw a Request for it, so it must not
+        // get the StreamClosed that closing queued either.
+        if matches!(self.events.back(), Some(Event::StreamClosed { stream }) if *stream == id) {
+            self.events.pop_back();
+        }
     }
 }
