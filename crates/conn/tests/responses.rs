@@ -1,0 +1,237 @@
+//! Responses: heads (1xx then final), bodies split by the peer's limits, trailers, and how
+//! a response ending interacts with a request body still arriving (RFC 9113 §8.1).
+
+mod support;
+
+use bytes::Bytes;
+use h2ring_conn::{Config, Event, SendError, StreamState};
+use h2ring_frame::{ErrorCode, Frame};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use support::*;
+
+fn status(c: &mut Client, f: &Frame) -> String {
+    let fields = c.fields_of(f);
+    assert_eq!(fields[0].0, ":status");
+    fields[0].1.clone()
+}
+
+#[test]
+fn early_hints_then_final_response() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    let mut hints = HeaderMap::new();
+    hints.insert(
+        "link",
+        HeaderValue::from_static("</style.css>; rel=preload"),
+    );
+    let now = c.now;
+    c.conn
+        .send_response(sid(1), StatusCode::EARLY_HINTS, &hints, false, now)
+        .unwrap();
+    c.respond(1, 200, true);
+    let frames = c.frames();
+    assert_eq!(frames.len(), 2);
+    let (Frame::Headers(a), Frame::Headers(b)) = (&frames[0], &frames[1]) else {
+        panic!("{frames:?}")
+    };
+    assert!(!a.end_stream && b.end_stream);
+    let fields = c.fields_of(&frames[0]);
+    assert_eq!(
+        fields,
+        vec![
+            (":status".into(), "103".into()),
+            ("link".into(), "</style.css>; rel=preload".into())
+        ]
+    );
+    assert_eq!(status(&mut c, &frames[1]), "200");
+}
+
+#[test]
+fn status_101_and_ending_1xx_are_rejected() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    let now = c.now;
+    let h = HeaderMap::new();
+    assert_eq!(
+        c.conn
+            .send_response(sid(1), StatusCode::SWITCHING_PROTOCOLS, &h, false, now),
+        Err(SendError::InvalidStatus)
+    );
+    assert_eq!(
+        c.conn
+            .send_response(sid(1), StatusCode::CONTINUE, &h, true, now),
+        Err(SendError::InvalidStatus)
+    );
+    assert!(c.frames().is_empty());
+    c.respond(1, 200, true);
+    assert_eq!(c.frames().len(), 1);
+}
+
+#[test]
+fn send_api_errors() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    let now = c.now;
+    let h = HeaderMap::new();
+    assert_eq!(
+        c.conn.send_data(sid(1), Bytes::from_static(b"x"), false),
+        Err(SendError::HeadNotSent)
+    );
+    assert_eq!(
+        c.conn.send_trailers(sid(1), HeaderMap::new()),
+        Err(SendError::HeadNotSent)
+    );
+    c.respond(1, 200, false);
+    assert_eq!(
+        c.conn.send_response(sid(1), StatusCode::OK, &h, false, now),
+        Err(SendError::HeadAlreadySent)
+    );
+    c.conn
+        .send_data(sid(1), Bytes::from_static(b"x"), true)
+        .unwrap();
+    assert_eq!(
+        c.conn.send_data(sid(1), Bytes::from_static(b"y"), false),
+        Err(SendError::AlreadyEnded)
+    );
+    assert_eq!(
+        c.conn.send_response(sid(9), StatusCode::OK, &h, false, now),
+        Err(SendError::UnknownStream)
+    );
+}
+
+#[test]
+fn data_is_split_at_the_peer_max_frame_size() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    c.respond_body(1, 40_000);
+    let frames = c.frames();
+    assert!(matches!(&frames[0], Frame::Headers(h) if !h.end_stream));
+    assert_eq!(
+        data_frames(&frames[1..]),
+        vec![(1, 16_384, false), (1, 16_384, false), (1, 7_232, true)]
+    );
+    assert_eq!(frames.len(), 4);
+}
+
+#[test]
+fn trailers_end_the_response() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    c.respond(1, 200, false);
+    c.conn
+        .send_data(sid(1), Bytes::from_static(b"ab"), false)
+        .unwrap();
+    let mut trailers = HeaderMap::new();
+    trailers.insert("grpc-status", HeaderValue::from_static("0"));
+    c.conn.send_trailers(sid(1), trailers).unwrap();
+    let frames = c.frames();
+    assert_eq!(frames.len(), 3, "{frames:?}");
+    assert_eq!(data_frames(&frames), vec![(1, 2, false)]);
+    let Frame::Headers(t) = &frames[2] else {
+        panic!()
+    };
+    assert!(t.end_stream && t.end_headers);
+    assert_eq!(
+        c.fields_of(&frames[2]),
+        vec![("grpc-status".into(), "0".into())]
+    );
+    let events = c.events();
+    assert!(
+        matches!(events.last(), Some(Event::StreamClosed { .. })),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn empty_end_of_body_is_a_bare_end_stream_data_frame() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    c.respond(1, 200, false);
+    c.conn
+        .send_data(sid(1), Bytes::from_static(b"abc"), false)
+        .unwrap();
+    assert_eq!(data_frames(&c.frames()), vec![(1, 3, false)]);
+    c.conn.send_data(sid(1), Bytes::new(), true).unwrap();
+    assert_eq!(data_frames(&c.frames()), vec![(1, 0, true)]);
+}
+
+#[test]
+fn finished_response_with_discarded_body_resets_with_no_error() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "POST", "/upload", false);
+    c.data(1, b"abc", false);
+    let now = c.now;
+    c.conn.discard_body(sid(1), now);
+    c.respond(1, 413, true);
+    let frames = c.frames();
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert!(matches!(&frames[0], Frame::Headers(h) if h.end_stream));
+    assert_eq!(resets(&frames), vec![(1, ErrorCode::NoError)]);
+    assert_eq!(c.conn.stream_state(sid(1)), None);
+    // What the client had in flight is ignored.
+    c.data(1, b"more", false);
+    assert!(c.frames().is_empty());
+}
+
+#[test]
+fn full_duplex_keeps_receiving_after_the_response_ended() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "POST", "/echo", false);
+    c.respond_body(1, 10);
+    let frames = c.frames();
+    assert_eq!(data_frames(&frames), vec![(1, 10, true)]);
+    assert_eq!(
+        c.conn.stream_state(sid(1)),
+        Some(StreamState::HalfClosedLocal)
+    );
+    c.events();
+    c.data(1, b"more", false);
+    assert!(c.frames().is_empty(), "no RST_STREAM");
+    c.data(1, b"end", true);
+    let events = c.events();
+    assert!(matches!(&events[0], Event::Data { data, .. } if &data[..] == b"more"));
+    assert!(matches!(
+        &events[1],
+        Event::Data {
+            end_stream: true,
+            ..
+        }
+    ));
+    assert!(matches!(&events[2], Event::StreamClosed { stream } if *stream == sid(1)));
+    assert_eq!(c.conn.stream_state(sid(1)), None);
+}
+
+#[test]
+fn app_reset_mid_response_leaves_other_streams_working() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    c.request(3, "GET", "/", true);
+    c.respond(1, 200, false);
+    c.conn
+        .send_data(sid(1), Bytes::from_static(b"partial"), false)
+        .unwrap();
+    c.frames();
+    let now = c.now;
+    c.conn.reset(sid(1), ErrorCode::InternalError, now);
+    c.expect_resets(&[(1, ErrorCode::InternalError)]);
+    assert_eq!(
+        c.conn.send_data(sid(1), Bytes::from_static(b"x"), false),
+        Err(SendError::UnknownStream)
+    );
+    c.respond_body(3, 5);
+    let frames = c.frames();
+    assert_eq!(data_frames(&frames), vec![(3, 5, true)]);
+    assert_eq!(c.conn.stats().resets_sent.get(ErrorCode::InternalError), 1);
+}
+
+#[test]
+fn queued_data_is_dropped_when_the_app_resets() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    c.respond_body(1, 100_000);
+    let now = c.now;
+    c.conn.reset(sid(1), ErrorCode::Cancel, now);
+    let frames = c.frames();
+    assert!(data_frames(&frames).is_empty(), "{frames:?}");
+    assert_eq!(resets(&frames), vec![(1, ErrorCode::Cancel)]);
+}
