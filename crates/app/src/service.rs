@@ -26,6 +26,26 @@ pub trait Service: 'static {
     /// Answers one request. The future runs on the core that accepted the connection and
     /// is dropped (cancelled) if the client resets the stream.
     fn call(&self, req: Request, cx: Context) -> impl Future<Output = Response> + 'static;
+
+    /// Connection lifecycle (Go's `ConnState`): `New` when accepted, `Active`/`Idle` as
+    /// requests start and stop being in flight, `Closed` at the end. Called on the
+    /// connection's core; the default does nothing.
+    fn on_connection(&self, info: &crate::ConnInfo, state: ConnState) {
+        let _ = (info, state);
+    }
+}
+
+/// Where a connection is in its life, as told to [`Service::on_connection`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// Accepted; nothing received yet.
+    New,
+    /// At least one request in flight.
+    Active,
+    /// Open with no request in flight.
+    Idle,
+    /// Gone.
+    Closed,
 }
 
 /// A [`Service`] from a closure `Fn(Request, Context) -> impl Future<Output = Response>`.

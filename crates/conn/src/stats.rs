@@ -42,6 +42,14 @@ impl ErrorCounts {
             })
     }
 
+    /// Each counted code's number, once per count (for feeding counters elsewhere).
+    pub fn codes(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, n)| {
+            let code = if i == CODE_SLOTS - 1 { 0xff } else { i as u32 };
+            std::iter::repeat_n(code, *n as usize)
+        })
+    }
+
     /// Adds another set of counts (for merging connections or cores).
     pub fn merge(&mut self, other: &ErrorCounts) {
         for (a, b) in self.0.iter_mut().zip(other.0.iter()) {

@@ -9,14 +9,13 @@ use std::time::Instant;
 
 use bytes::BytesMut;
 use futures_lite::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use glommio::net::TcpStream;
 use glommio::timer::Timer;
 use h2ring_conn::Connection;
 
 use super::dispatch::{dispatch, CoreServices};
 use super::shared::ConnShared;
 use crate::runtime::ConnInfo;
-use crate::service::{Service, StreamError};
+use crate::service::{ConnState, Service, StreamError};
 
 /// Octets asked of the socket per read. Large enough to take many small requests in one
 /// syscall; the buffer is released while the connection is idle.
@@ -33,8 +32,8 @@ enum ReadOutcome {
     Pending,
 }
 
-struct Io {
-    stream: TcpStream,
+struct Io<T> {
+    stream: T,
     rbuf: BytesMut,
     wbuf: BytesMut,
     wpos: usize,
@@ -66,25 +65,50 @@ impl Drop for Teardown {
     }
 }
 
-pub(crate) async fn serve<S: Service>(
-    stream: TcpStream,
+/// Serves HTTP/2 on any byte transport (a TCP socket, a TLS session, or a socket whose
+/// first bytes were already read into `read_ahead` while sniffing the protocol).
+pub(crate) async fn serve<S, T>(
+    stream: T,
+    read_ahead: BytesMut,
+    conn: Connection,
     info: ConnInfo,
     services: Rc<CoreServices<S>>,
-) {
+) where
+    S: Service,
+    T: AsyncRead + AsyncWrite + Unpin,
+{
     let now = Instant::now();
-    let conn = Connection::new(services.core.conn_config().clone(), now);
     let shared = Rc::new(ConnShared::new(conn, info, now));
     let _teardown = Teardown(shared.clone());
     let mut io = Io {
         stream,
-        rbuf: BytesMut::new(),
+        rbuf: read_ahead,
         wbuf: BytesMut::new(),
         wpos: 0,
         timer: None,
         shutdown: Some(Box::pin(services.core.shutdown_started())),
         cancelled: Vec::new(),
     };
-    poll_fn(|cx| io.poll(cx, &shared, &services)).await;
+    services.service.on_connection(&info, ConnState::New);
+    let mut active = false;
+    poll_fn(|cx| {
+        let done = io.poll(cx, &shared, &services);
+        // Go's ConnState: tell the service when the connection starts or stops having
+        // requests in flight.
+        let now_active = shared.conn.try_borrow().is_ok_and(|c| c.open_streams() > 0);
+        if now_active != active {
+            active = now_active;
+            let state = if active {
+                ConnState::Active
+            } else {
+                ConnState::Idle
+            };
+            services.service.on_connection(&info, state);
+        }
+        done
+    })
+    .await;
+    services.service.on_connection(&info, ConnState::Closed);
     let stats = shared.conn.borrow().stats().clone();
     services.core.metrics().bytes_in(stats.bytes_in);
     services.core.metrics().bytes_out(stats.bytes_out);
@@ -98,7 +122,7 @@ pub(crate) async fn serve<S: Service>(
     let _ = io.stream.close().await;
 }
 
-impl Io {
+impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
     fn poll<S: Service>(
         &mut self,
         cx: &mut Context<'_>,

@@ -4,12 +4,16 @@
 //! apply timers, write everything produced in as few `send`s as possible — and sleeps until
 //! the socket, a handler, a timer or shutdown wakes it.
 
-mod dispatch;
-mod io;
+pub(crate) mod dispatch;
+pub(crate) mod io;
 pub(crate) mod shared;
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use h2ring_conn::Connection;
 
 use self::dispatch::CoreServices;
 pub use self::dispatch::{empty_response, Protocol};
@@ -24,5 +28,14 @@ pub fn connection_fn<S: Service>(core: &CoreContext, service: S) -> ConnectionFn
         core: core.clone(),
         handlers: Rc::new(Cell::new(0)),
     });
-    Rc::new(move |stream, info| Box::pin(io::serve(stream, info, services.clone())))
+    Rc::new(move |stream, info| {
+        let conn = Connection::new(services.core.conn_config().clone(), Instant::now());
+        Box::pin(io::serve(
+            stream,
+            BytesMut::new(),
+            conn,
+            info,
+            services.clone(),
+        ))
+    })
 }
