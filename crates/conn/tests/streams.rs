@@ -405,3 +405,50 @@ fn stream_state_follows_rfc_9113_section_5_1() {
     assert_eq!(c.conn.stream_state(sid(3)), None);
     assert_eq!(c.conn.stream_state(sid(7)), None);
 }
+
+#[test]
+fn trailers_on_a_stream_we_reset_are_ignored_but_decoded() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "POST", "/", false);
+    c.events();
+    let now = c.now;
+    c.conn.reset(sid(1), ErrorCode::Cancel, now);
+    c.expect_resets(&[(1, ErrorCode::Cancel)]);
+    // In flight before the client saw our RST_STREAM; it inserts into the HPACK table.
+    let block = c.block(&[("x-trailer", "inserted-entry")]);
+    c.send(headers(1, block, true, true));
+    assert!(c.frames().is_empty());
+    assert!(c.events().is_empty());
+    let block = c.block(&[
+        (":method", "GET"),
+        (":scheme", "https"),
+        (":authority", "example.com"),
+        (":path", "/"),
+        ("x-trailer", "inserted-entry"),
+    ]);
+    c.send(headers(3, block, true, true));
+    let events = c.events();
+    let [Event::Request { head, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(head.headers["x-trailer"], "inserted-entry");
+}
+
+#[test]
+fn refused_stream_block_still_updates_hpack() {
+    let mut c = Client::connected(Config {
+        max_concurrent_streams: 1,
+        ..Config::default()
+    });
+    c.request(1, "GET", "/", false);
+    c.request_with(3, "GET", "/", &[("x-only-on-3", "value")], true);
+    c.expect_resets(&[(3, ErrorCode::RefusedStream)]);
+    c.send(rst(1, ErrorCode::Cancel));
+    c.request_with(5, "GET", "/", &[("x-only-on-3", "value")], true);
+    let events = c.events();
+    let Some(Event::Request { stream, head, .. }) = events.last() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*stream, sid(5));
+    assert_eq!(head.headers["x-only-on-3"], "value");
+}
