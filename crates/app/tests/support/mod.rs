@@ -343,3 +343,27 @@ pub fn run_tool(program: &str, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A boxed handler future, for services that route to differently-typed handlers.
+pub type BoxResponse = std::pin::Pin<Box<dyn Future<Output = Response>>>;
+
+/// On a server core: polls `cond` every millisecond until it holds or `limit` passes.
+pub async fn core_wait_until(limit: Duration, cond: impl Fn() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while !cond() {
+        if Instant::now() > end {
+            return false;
+        }
+        glommio::timer::sleep(Duration::from_millis(1)).await;
+    }
+    true
+}
+
+/// Sets its flag when dropped: shows that a handler future was dropped (cancelled).
+pub struct DropFlag(pub std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
