@@ -119,6 +119,22 @@ fn oversized_header_list_is_answered_431_by_the_connection() {
 }
 
 #[test]
+fn one_field_larger_than_the_whole_limit_is_431_not_a_connection_error() {
+    let mut c = Client::connected(Config {
+        max_header_list_size: 300,
+        ..Config::default()
+    });
+    let huge = "c".repeat(1000);
+    c.request_with(1, "GET", "/", &[("cookie", huge.as_str())], true);
+    let frames = c.frames();
+    assert!(goaway(&frames).is_none(), "{frames:?}");
+    assert_eq!(c.fields_of(&frames[0])[0], (":status".into(), "431".into()));
+    // The connection keeps serving.
+    c.request(3, "GET", "/ok", true);
+    assert!(matches!(&c.events()[..], [Event::Request { .. }]));
+}
+
+#[test]
 fn oversized_header_list_with_a_body_is_answered_and_the_body_stopped() {
     let mut c = Client::connected(Config {
         max_header_list_size: 300,

@@ -86,8 +86,15 @@ impl HeadDecoder {
     }
 }
 
-/// A literal longer than the whole allowed list can never be accepted, so the HPACK decoder
-/// may refuse to buffer it; this bounds memory per literal to the list limit.
+/// Bounds the memory one literal may take while it is decoded. A literal longer than the
+/// whole allowed list can never be accepted, but it must not kill the connection either: it
+/// is decoded (keeping the HPACK table in step) and the block is answered with 431
+/// (RFC 9113 §10.5.1). Only literals beyond this much larger bound — more than a
+/// connection's raw header-block budget can carry — are a COMPRESSION_ERROR.
+pub fn max_literal_len(limits: HeadLimits) -> usize {
+    4 * limits.max_header_list_size as usize + 16 * 1024
+}
+
 fn apply_string_limit(hpack: &mut Decoder, limits: HeadLimits) {
-    hpack.set_max_string_len(limits.max_header_list_size as usize);
+    hpack.set_max_string_len(max_literal_len(limits));
 }

@@ -18,7 +18,7 @@ pub mod reason;
 mod request;
 
 pub use block::{BlockKind, DecodedBlock};
-pub use decoder::HeadDecoder;
+pub use decoder::{max_literal_len, HeadDecoder};
 pub use encoder::HeadEncoder;
 pub use error::HeadError;
 pub use limits::{HeadLimits, DEFAULT_MAX_HEADER_LIST_SIZE};

@@ -225,17 +225,41 @@ fn compression_errors_are_returned_at_once() {
 }
 
 #[test]
-fn literal_longer_than_the_list_limit_is_a_compression_error() {
+fn literal_longer_than_the_list_limit_is_too_large_not_a_connection_error() {
     let limits = HeadLimits {
-        max_header_list_size: 100,
+        max_header_list_size: 200,
         ..HeadLimits::default()
     };
     let mut dec = HeadDecoder::new(limits, TABLE_SIZE);
     let mut block = vec![0x82, 0x87, 0x84, 0x00];
     push_len(&mut block, 1);
     block.push(b'x');
-    push_len(&mut block, 101);
-    block.extend(std::iter::repeat_n(b'a', 101));
+    push_len(&mut block, 201);
+    block.extend(std::iter::repeat_n(b'a', 201));
+    // One field over the whole list limit: a 431 for this request, the connection lives.
+    assert_eq!(
+        decode_block(&mut dec, BlockKind::Request, &block).unwrap_err(),
+        HeadError::TooLarge
+    );
+    // The decoder is still in step: a normal request decodes next.
+    let next = [0x82, 0x87, 0x84];
+    let r = decode_block(&mut dec, BlockKind::Request, &next);
+    assert!(r.is_ok(), "{r:?}");
+}
+
+#[test]
+fn literal_beyond_the_literal_bound_is_a_compression_error() {
+    let limits = HeadLimits {
+        max_header_list_size: 100,
+        ..HeadLimits::default()
+    };
+    let bound = h2ring_hpack::max_literal_len(limits);
+    let mut dec = HeadDecoder::new(limits, TABLE_SIZE);
+    let mut block = vec![0x82, 0x87, 0x84, 0x00];
+    push_len(&mut block, 1);
+    block.push(b'x');
+    push_len(&mut block, bound + 1);
+    block.extend(std::iter::repeat_n(b'a', bound + 1));
     assert_eq!(
         decode_block(&mut dec, BlockKind::Request, &block).unwrap_err(),
         HeadError::Compression(DecodeError::StringTooLong)
