@@ -56,7 +56,7 @@ pub struct Stats {
     pub bytes_in: u64,
     /// Response DATA payload octets, recorded window only.
     pub body_bytes: u64,
-    /// Request octets written, recorded window only.
+    /// Octets written (requests, bodies, control frames), recorded window only.
     pub bytes_out: u64,
     /// Errors by kind.
     pub errors: BTreeMap<ErrorKind, u64>,

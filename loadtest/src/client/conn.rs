@@ -150,7 +150,6 @@ impl ClientConn {
         let id = self.next_stream_id;
         self.next_stream_id += 2;
         let block = self.template.next_block();
-        let before = self.out.len();
         let end_stream = self.body.is_empty();
         encode_header_block(
             StreamId::new(id),
@@ -172,7 +171,6 @@ impl ClientConn {
         );
         if win.contains(now) {
             st.requests += 1;
-            st.bytes_out += (self.out.len() - before) as u64;
         }
         if !end_stream {
             self.uploads.push_back(id);

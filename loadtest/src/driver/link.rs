@@ -105,7 +105,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Link<T> {
                 }
             }
             match self.write(cx) {
-                Ok(wrote) => progressed |= wrote,
+                Ok(wrote) => {
+                    if wrote > 0 && core.window.contains(now) {
+                        core.stats.borrow_mut().bytes_out += wrote as u64;
+                    }
+                    progressed |= wrote > 0;
+                }
                 Err(()) => return Poll::Ready(Outcome::Lost),
             }
             if core.deadline.is_some_and(|d| now >= d)
@@ -152,15 +157,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Link<T> {
         }
     }
 
-    /// Writes what the client produced; `Err` when the socket is broken.
-    fn write(&mut self, cx: &mut Context<'_>) -> Result<bool, ()> {
-        let mut wrote = false;
+    /// Writes what the client produced, returning the octets written; `Err` when the
+    /// socket is broken.
+    fn write(&mut self, cx: &mut Context<'_>) -> Result<usize, ()> {
+        let mut wrote = 0;
         while !self.conn.output().is_empty() {
             match Pin::new(&mut self.stream).poll_write(cx, self.conn.output()) {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Err(()),
                 Poll::Ready(Ok(n)) => {
                     self.conn.consume_output(n);
-                    wrote = true;
+                    wrote += n;
                 }
                 Poll::Pending => break,
             }
