@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::budget::RateBudget;
+
 /// Everything a server connection can be tuned with. `Config::default()` is what `h2ring` ships.
 ///
 /// Values outside what RFC 9113 allows are clamped by [`Config::normalized`], which the
@@ -40,6 +42,25 @@ pub struct Config {
     /// Response body octets buffered per stream before the application's writes wait for
     /// the flow-control window (backpressure). Default 64 KiB.
     pub stream_send_buffer: usize,
+    /// Streams the peer may make us open and then abandon: streams it resets before we
+    /// finished them, and streams we refuse or reset for its errors. Rapid reset
+    /// (CVE-2023-44487) empties it. Default burst 200, then 100 per second.
+    pub reset_budget: RateBudget,
+    /// Frames that make us work without carrying a request forward: PING, SETTINGS,
+    /// PRIORITY, PRIORITY_UPDATE, WINDOW_UPDATE that unblocks nothing, empty DATA or header
+    /// fragments, unknown types, frames on closed streams (the CVE-2019-9512..9518 family).
+    /// Default burst 10 000, then 5 000 per second.
+    pub idle_frame_budget: RateBudget,
+    /// Time allowed to complete a header block once its HEADERS frame arrived: nothing else
+    /// may interleave a header block, so a stalled one blocks the connection. Default 10 s.
+    pub header_block_timeout: Duration,
+    /// A stream whose client could send request body (its window is open) but sends nothing
+    /// for this long is reset with CANCEL (slow-loris on bodies). `None` disables. Default 60 s.
+    pub stream_recv_timeout: Option<Duration>,
+    /// A stream with response data queued that the peer's flow-control windows keep from
+    /// being sent for this long is reset with CANCEL (zero-window / slow-read,
+    /// CVE-2019-9517). `None` disables. Default 60 s.
+    pub stream_send_timeout: Option<Duration>,
     /// Time allowed for the 24-octet client preface. Default 10 s.
     pub preface_timeout: Duration,
     /// Time allowed, after the preface, for the client's first SETTINGS frame. Default 2 s.
@@ -75,6 +96,17 @@ impl Default for Config {
             allow_push: true,
             max_queued_control_frames: 10_000,
             stream_send_buffer: 64 * 1024,
+            reset_budget: RateBudget {
+                burst: 200,
+                per_second: 100,
+            },
+            idle_frame_budget: RateBudget {
+                burst: 10_000,
+                per_second: 5_000,
+            },
+            header_block_timeout: Duration::from_secs(10),
+            stream_recv_timeout: Some(Duration::from_secs(60)),
+            stream_send_timeout: Some(Duration::from_secs(60)),
             preface_timeout: Duration::from_secs(10),
             first_settings_timeout: Duration::from_secs(2),
             settings_ack_timeout: Duration::from_secs(10),

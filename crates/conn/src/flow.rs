@@ -95,6 +95,11 @@ impl RecvWindow {
         Some(inc)
     }
 
+    /// Whether the peer may send anything now.
+    pub(crate) fn has_room(&self) -> bool {
+        self.available > 0
+    }
+
     #[cfg(test)]
     pub(crate) fn available(&self) -> u32 {
         self.available

@@ -18,6 +18,7 @@
 //! assert!(input.is_empty());
 //! ```
 
+mod budget;
 mod closed;
 mod config;
 mod connection;
@@ -30,8 +31,9 @@ mod stats;
 mod store;
 mod stream;
 
+pub use budget::RateBudget;
 pub use config::Config;
-pub use connection::{Connection, Phase, WRITE_BUDGET};
+pub use connection::{Connection, Phase, UpgradeError, WRITE_BUDGET};
 pub use error::SendError;
 pub use event::Event;
 pub use h2ring_frame::{ErrorCode, StreamId};

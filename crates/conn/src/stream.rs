@@ -51,6 +51,8 @@ pub(crate) struct Stream {
     pub(crate) body_discarded: bool,
     /// `expect: 100-continue` still owed a 100 when the body is first read.
     pub(crate) expect_continue: bool,
+    /// When the client last sent body (or could not, for lack of window).
+    pub(crate) last_recv: std::time::Instant,
 
     // Send side.
     pub(crate) send_window: SendWindow,
@@ -62,10 +64,17 @@ pub(crate) struct Stream {
     pub(crate) priority: Priority,
     /// The application asked for send capacity and got none: tell it when there is room.
     pub(crate) writer_blocked: bool,
+    /// Since when queued response data has been held back by the peer's windows.
+    pub(crate) send_blocked_since: Option<std::time::Instant>,
 }
 
 impl Stream {
-    pub(crate) fn new(id: StreamId, recv_window: u32, send_window: u32) -> Self {
+    pub(crate) fn new(
+        id: StreamId,
+        recv_window: u32,
+        send_window: u32,
+        now: std::time::Instant,
+    ) -> Self {
         Stream {
             id,
             recv_open: true,
@@ -77,6 +86,7 @@ impl Stream {
             body_received: 0,
             body_discarded: false,
             expect_continue: false,
+            last_recv: now,
             send_window: SendWindow::new(send_window),
             queue: VecDeque::new(),
             queued_len: 0,
@@ -84,6 +94,7 @@ impl Stream {
             trailers: None,
             priority: Priority::default(),
             writer_blocked: false,
+            send_blocked_since: None,
         }
     }
 

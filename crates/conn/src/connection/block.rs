@@ -89,6 +89,9 @@ impl Connection {
             target,
             raw_len: 0,
         });
+        if !f.end_headers {
+            self.timers.header_block_started(now, &self.config);
+        }
         self.feed_block(&f.fragment, f.end_headers, now);
     }
 
@@ -154,6 +157,7 @@ impl Connection {
             }
             Err(other) => Err(other),
         };
+        self.timers.header_block_done();
         if let Some(block) = self.block.take() {
             self.finish_block(block, result, now);
         }
@@ -176,7 +180,12 @@ impl Connection {
             },
             Target::NewRequest => match result {
                 Ok(DecodedBlock::Request(head)) => {
-                    self.open_stream(id, head, block.end_stream, now)
+                    self.open_stream(id, head, block.end_stream, now);
+                    if id == StreamId::MAX {
+                        // §5.1.1: the client cannot open another stream here; tell it to
+                        // go elsewhere while this last one finishes.
+                        self.start_shutdown(now);
+                    }
                 }
                 Err(HeadError::TooLarge) => self.answer_431(id, block.end_stream, now),
                 // §8.1.1: a malformed request is a stream PROTOCOL_ERROR.
@@ -205,8 +214,8 @@ impl Connection {
         self.recv_end_stream(key, now);
     }
 
-    fn new_stream(&self, id: StreamId) -> Stream {
-        Stream::new(id, self.config.stream_window, self.peer.initial_window)
+    fn new_stream(&self, id: StreamId, now: Instant) -> Stream {
+        Stream::new(id, self.config.stream_window, self.peer.initial_window, now)
     }
 
     fn open_stream(&mut self, id: StreamId, head: RequestHead, end_stream: bool, now: Instant) {
@@ -215,7 +224,7 @@ impl Connection {
         if end_stream && head.content_length.is_some_and(|cl| cl != 0) {
             return self.stream_error(id, ErrorCode::ProtocolError, now);
         }
-        let mut stream = self.new_stream(id);
+        let mut stream = self.new_stream(id, now);
         stream.recv_open = !end_stream;
         stream.content_length = head.content_length;
         stream.expect_continue = head.expect_continue && !end_stream;
@@ -229,6 +238,7 @@ impl Connection {
         self.store.insert(stream);
         self.stats.requests += 1;
         self.timers.became_active();
+        self.timers.streams_open(now, &self.config);
         self.events.push_back(Event::Request {
             stream: id,
             head: Box::new(head),
@@ -240,12 +250,13 @@ impl Connection {
     /// RFC 9113 §10.5.1 / RFC 6585: the header list was over our limit; we answer 431
     /// ourselves and never bother the application (Go's handleHeaderListTooLong).
     fn answer_431(&mut self, id: StreamId, end_stream: bool, now: Instant) {
-        let mut stream = self.new_stream(id);
+        let mut stream = self.new_stream(id, now);
         stream.recv_open = !end_stream;
         stream.body_discarded = true;
         let key = self.store.insert(stream);
         self.stats.responses_431 += 1;
         self.timers.became_active();
+        self.timers.streams_open(now, &self.config);
         let mut headers = HeaderMap::new();
         headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         let _ = self.send_head(

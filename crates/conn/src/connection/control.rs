@@ -107,8 +107,15 @@ impl Connection {
     }
 
     /// A stream error (RFC 9113 §5.4.2) on a stream we hold: RST_STREAM, tell the
-    /// application, forget the stream.
+    /// application, forget the stream. Errors the peer caused count against its reset
+    /// budget; CANCEL (our own timeouts and drain deadline) does not.
     pub(super) fn reset_key(&mut self, key: StreamKey, code: ErrorCode, now: Instant) {
+        if self.store.get(key).is_none() {
+            return;
+        }
+        if code != ErrorCode::Cancel && !self.charge_reset(now) {
+            return;
+        }
         let Some(stream) = self.store.get(key) else {
             return;
         };
@@ -128,6 +135,9 @@ impl Connection {
         match self.store.key(id) {
             Some(key) => self.reset_key(key, code, now),
             None => {
+                if !self.charge_reset(now) {
+                    return;
+                }
                 self.queue_rst_stream(id, code, now);
                 if self.closed.lookup(id).is_none() {
                     self.closed.record(id, HowClosed::ResetByUs);

@@ -26,6 +26,7 @@ impl Connection {
     /// Feeds received octets. Complete frames are consumed from `buf` (DATA payloads are
     /// zero-copy slices of it); a partial frame is left for the next call.
     pub fn recv(&mut self, buf: &mut BytesMut, now: Instant) {
+        self.clock = now;
         self.stats.bytes_in += buf.len() as u64;
         loop {
             match self.phase {
@@ -122,6 +123,9 @@ impl Connection {
                 }
             }
         }
+        if self.is_idle_frame(&frame) && !self.charge_idle_frame(now) {
+            return;
+        }
         if self.block.is_some() {
             return match frame {
                 Frame::Continuation(c) => self.on_continuation(c, now),
@@ -156,6 +160,36 @@ impl Connection {
             // §5.5: unknown frame types are ignored.
             Frame::Unknown(_) => {}
         }
+    }
+
+    /// Frames that cost us work but carry no request forward (the CVE-2019-9512..9518
+    /// family); each one is charged to the idle-frame budget.
+    fn is_idle_frame(&self, frame: &Frame) -> bool {
+        match frame {
+            Frame::Ping(p) => !p.ack,
+            Frame::Settings(s) => !s.ack,
+            Frame::Priority(_) | Frame::PriorityUpdate(_) | Frame::Unknown(_) => true,
+            Frame::Data(d) => d.data.is_empty() && !d.end_stream,
+            Frame::Headers(h) => h.fragment.is_empty() && !h.end_headers,
+            Frame::Continuation(c) => c.fragment.is_empty() && !c.end_headers,
+            Frame::RstStream(r) => self.store.key(r.stream_id).is_none(),
+            // A WINDOW_UPDATE is useful only if something waits for window.
+            Frame::WindowUpdate(w) => {
+                if w.stream_id.is_zero() {
+                    self.scheduler.is_empty() && !self.any_stream_waiting_for_window()
+                } else {
+                    self.store
+                        .key(w.stream_id)
+                        .and_then(|k| self.store.get(k))
+                        .is_none_or(|s| !s.needs_window())
+                }
+            }
+            Frame::GoAway(_) | Frame::PushPromise(_) => false,
+        }
+    }
+
+    fn any_stream_waiting_for_window(&self) -> bool {
+        self.store.any(|s| s.needs_window())
     }
 
     fn on_data(&mut self, f: Data, now: Instant) {
@@ -200,6 +234,7 @@ impl Connection {
         let data_len = f.data.len() as u32;
         let padding = len - data_len;
         stream.body_received += u64::from(data_len);
+        stream.last_recv = now;
         // §8.1.1: content-length must equal the sum of DATA payload lengths.
         let too_long = stream
             .content_length
@@ -265,6 +300,14 @@ impl Connection {
             }
             Lookup::Closed(_) => {}
             Lookup::Active(key) => {
+                // A stream abandoned before we finished it is charged (rapid reset).
+                let unfinished = self
+                    .store
+                    .get(key)
+                    .is_some_and(|s| s.send != crate::stream::SendHalf::Done);
+                if unfinished && !self.charge_reset(now) {
+                    return;
+                }
                 if let Some(stream) = self.store.get(key) {
                     let id = stream.id;
                     self.remove_stream(key, HowClosed::Finished);

@@ -12,6 +12,7 @@ pub(crate) mod send;
 #[cfg(test)]
 mod tests;
 mod timers;
+mod upgrade;
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -21,6 +22,7 @@ use bytes::BytesMut;
 use h2ring_frame::{Decoder, ErrorCode, Setting, StreamId, DEFAULT_INITIAL_WINDOW_SIZE};
 use h2ring_hpack::{HeadDecoder, HeadEncoder, HeadLimits};
 
+use crate::budget::Bucket;
 use crate::closed::{ClosedStreams, HowClosed};
 use crate::config::{Config, PROTOCOL_DEFAULT_WINDOW};
 use crate::event::Event;
@@ -33,6 +35,7 @@ use crate::store::{Store, StreamKey};
 use self::block::HeaderBlock;
 pub use self::send::WRITE_BUDGET;
 use self::timers::Timers;
+pub use self::upgrade::UpgradeError;
 
 /// Where the connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +112,12 @@ pub struct Connection {
     /// PRIORITY_UPDATE frames for streams not opened yet (RFC 9218 §7.1), bounded.
     early_priorities: VecDeque<(StreamId, Priority)>,
     timers: Timers,
+    /// The latest time we were given (for calls that take none).
+    clock: Instant,
+    /// Rapid-reset budget (streams the peer opens and abandons).
+    resets: Bucket,
+    /// Budget for frames that make us work without moving a request forward.
+    idle_frames: Bucket,
     stats: Stats,
     /// Keeps the connection `!Send` and `!Sync` by construction.
     _not_send: std::marker::PhantomData<Rc<()>>,
@@ -154,6 +163,9 @@ impl Connection {
             closed: ClosedStreams::default(),
             early_priorities: VecDeque::new(),
             timers: Timers::new(&config, now),
+            clock: now,
+            resets: Bucket::new(config.reset_budget, now),
+            idle_frames: Bucket::new(config.idle_frame_budget, now),
             stats: Stats::default(),
             _not_send: std::marker::PhantomData,
             config,
@@ -291,10 +303,31 @@ impl Connection {
     fn on_stream_count_changed(&mut self, now: Instant) {
         if self.store.is_empty() {
             self.timers.became_idle(now, &self.config);
+            self.timers.no_streams();
         } else {
             self.timers.became_active();
+            self.timers.streams_open(now, &self.config);
         }
         self.maybe_finish_draining(now);
+    }
+
+    /// Charges the peer for a stream it abandoned or broke; past the budget the
+    /// connection ends with ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487).
+    fn charge_reset(&mut self, now: Instant) -> bool {
+        if self.resets.spend(now) {
+            return true;
+        }
+        self.connection_error(ErrorCode::EnhanceYourCalm, "too many reset streams", now);
+        false
+    }
+
+    /// Charges the peer for a frame that did no useful work.
+    fn charge_idle_frame(&mut self, now: Instant) -> bool {
+        if self.idle_frames.spend(now) {
+            return true;
+        }
+        self.connection_error(ErrorCode::EnhanceYourCalm, "too many idle frames", now);
+        false
     }
 
     fn maybe_finish_draining(&mut self, now: Instant) {

@@ -102,6 +102,7 @@ impl Connection {
             promised,
             self.config.stream_window,
             self.peer.initial_window,
+            self.clock,
         );
         stream.pushed = true;
         stream.recv_open = false;

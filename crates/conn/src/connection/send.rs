@@ -310,6 +310,7 @@ impl Connection {
     /// they were produced, then DATA (and trailers) in scheduler order, one frame per turn,
     /// until [`WRITE_BUDGET`]. Call it whenever the previous output has been written.
     pub fn poll_transmit(&mut self, dst: &mut BytesMut, now: Instant) {
+        self.clock = now;
         let start = dst.len();
         if !self.out.is_empty() {
             if dst.is_empty() && dst.capacity() < self.out.len() {
@@ -384,6 +385,7 @@ impl Connection {
                 left -= take;
             }
             stream.queued_len -= n as usize;
+            stream.send_blocked_since = None;
             stream.send_window.consume(n);
             self.conn_send.consume(n);
             if stream.writer_blocked && stream.queued_len < self.config.stream_send_buffer {

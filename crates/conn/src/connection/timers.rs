@@ -16,7 +16,15 @@ pub(crate) struct Timers {
     idle: Option<Instant>,
     drain: Option<Instant>,
     linger: Option<Instant>,
+    /// A header block must be complete by then.
+    header_block: Option<Instant>,
+    /// Next scan of per-stream receive/send timeouts.
+    stream_scan: Option<Instant>,
 }
+
+/// How often open streams are checked for receive/send timeouts: coarse on purpose, the
+/// timeouts are tens of seconds and a scan touches at most MAX_CONCURRENT_STREAMS streams.
+pub(crate) const STREAM_SCAN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Timers {
     pub(crate) fn new(config: &Config, now: Instant) -> Self {
@@ -52,8 +60,30 @@ impl Timers {
         }
     }
 
+    pub(crate) fn no_streams(&mut self) {
+        self.stream_scan = None;
+    }
+
     pub(crate) fn became_active(&mut self) {
         self.idle = None;
+    }
+
+    pub(crate) fn header_block_started(&mut self, now: Instant, config: &Config) {
+        if self.header_block.is_none() {
+            self.header_block = Some(now + config.header_block_timeout);
+        }
+    }
+
+    pub(crate) fn header_block_done(&mut self) {
+        self.header_block = None;
+    }
+
+    /// Streams are open: make sure their timeouts get checked.
+    pub(crate) fn streams_open(&mut self, now: Instant, config: &Config) {
+        let any = config.stream_recv_timeout.is_some() || config.stream_send_timeout.is_some();
+        if any && self.stream_scan.is_none() {
+            self.stream_scan = Some(now + STREAM_SCAN_INTERVAL);
+        }
     }
 
     pub(crate) fn drain_started(&mut self, now: Instant, config: &Config) {
@@ -68,6 +98,8 @@ impl Timers {
         self.settings_ack = None;
         self.first_settings = None;
         self.preface = None;
+        self.header_block = None;
+        self.stream_scan = None;
     }
 
     fn earliest(&self) -> Option<Instant> {
@@ -78,6 +110,8 @@ impl Timers {
             self.idle,
             self.drain,
             self.linger,
+            self.header_block,
+            self.stream_scan,
         ]
         .into_iter()
         .flatten()
@@ -90,6 +124,43 @@ fn due(deadline: Option<Instant>, now: Instant) -> bool {
 }
 
 impl Connection {
+    /// Resets streams whose client stopped sending a body it could send, and streams whose
+    /// response the client's windows have kept from moving, for longer than configured.
+    fn scan_stream_timeouts(&mut self, now: Instant) {
+        let recv_limit = self.config.stream_recv_timeout;
+        let send_limit = self.config.stream_send_timeout;
+        let conn_window_open = self.conn_send.available() > 0;
+        let mut expired = Vec::new();
+        for (key, stream) in self.store.iter_mut() {
+            let waiting_for_body =
+                stream.recv_open && !stream.body_discarded && stream.recv_window.has_room();
+            if waiting_for_body {
+                if recv_limit.is_some_and(|t| now.saturating_duration_since(stream.last_recv) >= t)
+                {
+                    expired.push(key);
+                    continue;
+                }
+            } else {
+                // Not the client's fault: the application is not reading.
+                stream.last_recv = now;
+            }
+            let blocked =
+                stream.needs_window() && (stream.send_window.available() == 0 || !conn_window_open);
+            match (blocked, stream.send_blocked_since) {
+                (false, _) => stream.send_blocked_since = None,
+                (true, None) => stream.send_blocked_since = Some(now),
+                (true, Some(since)) => {
+                    if send_limit.is_some_and(|t| now.saturating_duration_since(since) >= t) {
+                        expired.push(key);
+                    }
+                }
+            }
+        }
+        for key in expired {
+            self.reset_key(key, ErrorCode::Cancel, now);
+        }
+    }
+
     /// The next instant at which [`Connection::handle_timeout`] must be called, if any.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.phase == Phase::Closed {
@@ -100,6 +171,7 @@ impl Connection {
 
     /// Applies every deadline that has passed at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.clock = now;
         let t = &self.timers;
         if due(t.linger, now) {
             self.timers.linger = None;
@@ -123,6 +195,25 @@ impl Connection {
             self.connection_error(ErrorCode::SettingsTimeout, "SETTINGS not acknowledged", now);
             return;
         }
+        if due(t.header_block, now) {
+            // Nothing may interleave a header block (§4.3): a stalled one stalls the
+            // whole connection, so it ends it.
+            self.timers.header_block = None;
+            self.connection_error(
+                ErrorCode::EnhanceYourCalm,
+                "header block not completed in time",
+                now,
+            );
+            return;
+        }
+        if due(t.stream_scan, now) {
+            self.timers.stream_scan = None;
+            self.scan_stream_timeouts(now);
+            if !self.store.is_empty() {
+                self.timers.streams_open(now, &self.config);
+            }
+        }
+        let t = &self.timers;
         if due(t.drain, now) {
             // The drain deadline bounds a graceful shutdown: what is still open is cut.
             self.timers.drain = None;

@@ -1,0 +1,258 @@
+//! Defences against the published HTTP/2 denial-of-service techniques, at the protocol
+//! level: rapid reset, cheap-frame floods, stalled header blocks, slow bodies, zero
+//! windows, stream-id exhaustion.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use h2ring_conn::{Config, Event, Phase, RateBudget};
+use h2ring_frame::{Data, ErrorCode, Frame, Priority, PrioritySpec, Setting, StreamId};
+use support::*;
+
+fn priority(id: u32) -> Frame {
+    Frame::Priority(Priority {
+        stream_id: sid(id),
+        spec: PrioritySpec {
+            dependency: sid(0),
+            exclusive: false,
+            weight: 15,
+        },
+    })
+}
+
+#[test]
+fn rapid_reset_is_answered_with_enhance_your_calm() {
+    let mut c = Client::connected(Config::default());
+    let mut id = 1;
+    let mut goaway_at = None;
+    for i in 0..400 {
+        c.request(id, "GET", "/", true);
+        c.send(rst(id, ErrorCode::Cancel));
+        let frames = c.frames();
+        if let Some(g) = goaway(&frames) {
+            goaway_at = Some((i, g));
+            break;
+        }
+        id += 2;
+    }
+    let (i, (_, code)) = goaway_at.expect("rapid reset never stopped");
+    assert_eq!(code, ErrorCode::EnhanceYourCalm);
+    // The default budget allows a burst of 200 abandoned streams.
+    assert_eq!(i, 200);
+    assert_eq!(c.conn.phase(), Phase::Lingering);
+}
+
+#[test]
+fn resets_at_a_sustainable_rate_are_fine() {
+    let mut c = Client::connected(Config::default());
+    let mut id = 1;
+    // 1000 streams reset at 50 per second: under the 100/s budget.
+    for _ in 0..1000 {
+        c.request(id, "GET", "/", true);
+        c.send(rst(id, ErrorCode::Cancel));
+        c.advance(Duration::from_millis(20));
+        assert!(goaway(&c.frames()).is_none());
+        id += 2;
+    }
+    assert_eq!(c.conn.phase(), Phase::Open);
+}
+
+#[test]
+fn streams_finished_before_the_reset_are_not_charged() {
+    let mut c = Client::connected(Config::default());
+    let mut id = 1;
+    for _ in 0..500 {
+        c.request(id, "GET", "/", false);
+        c.respond(id, 200, true);
+        c.send(rst(id, ErrorCode::NoError));
+        assert!(goaway(&c.frames()).is_none());
+        id += 2;
+    }
+}
+
+#[test]
+fn refused_streams_count_as_resets() {
+    let mut c = Client::connected(Config {
+        max_concurrent_streams: 1,
+        ..Config::default()
+    });
+    c.request(1, "GET", "/", true);
+    let mut id = 3;
+    let mut stopped = false;
+    for _ in 0..300 {
+        c.request(id, "GET", "/", true);
+        id += 2;
+        if goaway(&c.frames()).is_some_and(|(_, code)| code == ErrorCode::EnhanceYourCalm) {
+            stopped = true;
+            break;
+        }
+    }
+    assert!(stopped, "refusing streams forever must end the connection");
+}
+
+#[test]
+fn priority_flood_is_cut_off() {
+    let mut c = Client::connected(Config::default());
+    let mut frames = Vec::new();
+    for i in 0..10_001u32 {
+        frames.push(priority(2 * i + 1));
+    }
+    c.send_all(frames);
+    assert_eq!(goaway(&c.frames()), Some((0, ErrorCode::EnhanceYourCalm)));
+}
+
+#[test]
+fn ping_flood_from_a_reading_client_is_cut_off_too() {
+    let mut c = Client::connected(Config::default());
+    let mut result = None;
+    for i in 0..10_100u64 {
+        c.send(ping(i.to_be_bytes()));
+        // The client reads every answer, so the control-frame queue never fills.
+        if let Some(g) = goaway(&c.frames()) {
+            result = Some(g);
+            break;
+        }
+    }
+    assert_eq!(result, Some((0, ErrorCode::EnhanceYourCalm)));
+}
+
+#[test]
+fn empty_data_flood_is_cut_off() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "POST", "/", false);
+    let mut frames = Vec::new();
+    for _ in 0..10_001 {
+        frames.push(Frame::Data(Data {
+            stream_id: sid(1),
+            data: Bytes::new(),
+            end_stream: false,
+            pad_len: None,
+        }));
+    }
+    c.send_all(frames);
+    assert_eq!(goaway(&c.frames()), Some((1, ErrorCode::EnhanceYourCalm)));
+}
+
+#[test]
+fn window_updates_that_unblock_data_are_not_charged() {
+    let mut c = Client::connected_with(
+        Config {
+            idle_frame_budget: RateBudget {
+                burst: 10,
+                per_second: 1,
+            },
+            ..Config::default()
+        },
+        vec![Setting::InitialWindowSize(10)],
+    );
+    c.request(1, "GET", "/", true);
+    c.respond(1, 200, false);
+    c.conn
+        .send_data(StreamId::new(1), Bytes::from(vec![b'x'; 1000]), true)
+        .unwrap();
+    c.frames();
+    // 100 WINDOW_UPDATEs of 10, each moving 10 more octets: useful, never charged.
+    for _ in 0..100 {
+        c.send(window_update(1, 10));
+        let frames = c.frames();
+        assert!(goaway(&frames).is_none());
+    }
+    assert_eq!(c.conn.open_streams(), 0);
+}
+
+#[test]
+fn a_stalled_header_block_ends_the_connection() {
+    let mut c = Client::connected(Config::default());
+    let block = c.block(&[(":method", "GET"), (":scheme", "https"), (":path", "/")]);
+    c.send(headers(1, block, true, false));
+    c.advance(Duration::from_secs(9));
+    assert!(goaway(&c.frames()).is_none());
+    c.advance(Duration::from_secs(1));
+    assert_eq!(
+        goaway(&c.frames()).map(|g| g.1),
+        Some(ErrorCode::EnhanceYourCalm)
+    );
+}
+
+#[test]
+fn a_body_that_stops_arriving_is_cancelled() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "POST", "/upload", false);
+    c.data(1, b"first bytes", false);
+    c.events();
+    for _ in 0..59 {
+        c.advance(Duration::from_secs(1));
+    }
+    assert!(resets(&c.frames()).is_empty());
+    c.advance(Duration::from_secs(2));
+    assert_eq!(resets(&c.frames()), vec![(1, ErrorCode::Cancel)]);
+    let events = c.events();
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::Reset {
+                code: ErrorCode::Cancel,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_body_the_application_does_not_read_is_not_the_clients_fault() {
+    let mut c = Client::connected(Config {
+        stream_window: 65_535,
+        ..Config::default()
+    });
+    c.request(1, "POST", "/upload", false);
+    // Fill the stream window; the application never consumes it.
+    c.body(1, 65_535, false);
+    for _ in 0..120 {
+        c.advance(Duration::from_secs(1));
+    }
+    assert!(resets(&c.frames()).is_empty());
+    assert_eq!(c.conn.open_streams(), 1);
+}
+
+#[test]
+fn a_response_the_client_never_lets_through_is_cancelled() {
+    let mut c = Client::connected_with(Config::default(), vec![Setting::InitialWindowSize(0)]);
+    c.request(1, "GET", "/big", true);
+    c.respond(1, 200, false);
+    c.conn
+        .send_data(StreamId::new(1), Bytes::from(vec![b'x'; 100_000]), true)
+        .unwrap();
+    c.frames();
+    for _ in 0..59 {
+        c.advance(Duration::from_secs(1));
+    }
+    assert!(resets(&c.frames()).is_empty());
+    c.advance(Duration::from_secs(3));
+    assert_eq!(resets(&c.frames()), vec![(1, ErrorCode::Cancel)]);
+    assert_eq!(c.conn.open_streams(), 0);
+}
+
+#[test]
+fn the_last_stream_id_gets_a_graceful_goaway() {
+    let mut c = Client::connected(Config::default());
+    let last = StreamId::MAX.value();
+    c.request(last, "GET", "/", true);
+    let frames = c.frames();
+    assert_eq!(
+        goaway(&frames),
+        Some((last, ErrorCode::NoError)),
+        "{frames:?} {:?}",
+        c.events()
+    );
+    // The last stream is still served.
+    assert!(matches!(
+        &c.events()[..],
+        [Event::Request { .. }, Event::Closing { .. }]
+    ));
+    c.respond(last, 200, true);
+    c.frames();
+    assert_eq!(c.conn.open_streams(), 0);
+}
