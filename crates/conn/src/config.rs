@@ -61,6 +61,10 @@ pub struct Config {
     /// being sent for this long is reset with CANCEL (zero-window / slow-read,
     /// CVE-2019-9517). `None` disables. Default 60 s.
     pub stream_send_timeout: Option<Duration>,
+    /// How long the socket may refuse to take the bytes we have for it before the
+    /// connection is closed (a client that stops reading; CVE-2019-9517). The connection
+    /// cannot see the socket, so the runtime's driver applies this one. Default 30 s.
+    pub write_timeout: Duration,
     /// Time allowed for the 24-octet client preface. Default 10 s.
     pub preface_timeout: Duration,
     /// Time allowed, after the preface, for the client's first SETTINGS frame. Default 2 s.
@@ -107,6 +111,7 @@ impl Default for Config {
             header_block_timeout: Duration::from_secs(10),
             stream_recv_timeout: Some(Duration::from_secs(60)),
             stream_send_timeout: Some(Duration::from_secs(60)),
+            write_timeout: Duration::from_secs(30),
             preface_timeout: Duration::from_secs(10),
             first_settings_timeout: Duration::from_secs(2),
             settings_ack_timeout: Duration::from_secs(10),

@@ -38,6 +38,9 @@ struct Io<T> {
     wbuf: BytesMut,
     wpos: usize,
     timer: Option<(Instant, Timer)>,
+    /// Since when the socket has refused bytes we have for it.
+    write_blocked_since: Option<Instant>,
+    write_timeout: std::time::Duration,
     shutdown: Option<Pin<Box<dyn Future<Output = ()>>>>,
     cancelled: Vec<glommio::Task<()>>,
 }
@@ -86,6 +89,8 @@ pub(crate) async fn serve<S, T>(
         wbuf: BytesMut::new(),
         wpos: 0,
         timer: None,
+        write_blocked_since: None,
+        write_timeout: services.core.conn_config().write_timeout,
         shutdown: Some(Box::pin(services.core.shutdown_started())),
         cancelled: Vec::new(),
     };
@@ -148,6 +153,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
                 // The peer is gone (or broke the connection): nothing left to do.
                 ReadOutcome::Closed => return Poll::Ready(()),
                 ReadOutcome::Pending => {}
+            }
+            if self.write_timed_out(now) {
+                // The client stopped reading (slow read, CVE-2019-9517): give up on it.
+                return Poll::Ready(());
             }
             progressed |= self.poll_timer(cx, shared, now);
             self.dispatch(shared, services);
@@ -228,15 +237,30 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Err(()),
                 Poll::Ready(Ok(n)) => {
                     self.wpos += n;
+                    self.write_blocked_since = None;
                     wrote = true;
                 }
-                Poll::Pending => return Ok(wrote),
+                Poll::Pending => {
+                    self.write_blocked_since.get_or_insert(now);
+                    return Ok(wrote);
+                }
             }
         }
     }
 
+    fn write_timed_out(&self, now: Instant) -> bool {
+        self.write_blocked_since
+            .is_some_and(|since| now.saturating_duration_since(since) >= self.write_timeout)
+    }
+
     fn poll_timer(&mut self, cx: &mut Context<'_>, shared: &ConnShared, now: Instant) -> bool {
-        let deadline = shared.conn.borrow().poll_timeout();
+        let write_deadline = self
+            .write_blocked_since
+            .map(|since| since + self.write_timeout);
+        let deadline = match (shared.conn.borrow().poll_timeout(), write_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let Some(deadline) = deadline else {
             self.timer = None;
             return false;
