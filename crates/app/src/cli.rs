@@ -13,6 +13,7 @@ use crate::config::{
 };
 use crate::error::StartError;
 use crate::static_files::StaticFiles;
+use crate::tls::{CertSource, SniCert, TlsOptions};
 use crate::Server;
 
 /// Default `--max-concurrent-streams` (RFC 9113 §6.5.2 recommends at least 100).
@@ -24,7 +25,8 @@ pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 30;
 /// Default `--log` filter.
 pub const DEFAULT_LOG: &str = "warn";
 
-/// `h2ring`: a thread-per-core io_uring HTTP/2 server (cleartext h2c).
+/// `h2ring`: a thread-per-core io_uring HTTP/2 and HTTP/1.1 server (HTTPS with ALPN, or
+/// cleartext h2c and HTTP/1.1 on one port).
 #[derive(Debug, Clone, Parser)]
 #[command(name = "h2ring", version, about, long_about = None)]
 pub struct Cli {
@@ -83,6 +85,22 @@ pub struct Cli {
     /// Never push, even when a handler asks and the client allows it.
     #[arg(long)]
     pub no_push: bool,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key); ALPN picks h2 or
+    /// http/1.1. Without TLS the port serves h2c and HTTP/1.1 in cleartext.
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a throwaway self-signed certificate (local trials only).
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub self_signed: bool,
+    /// Extra certificate chosen by SNI, HOST=CERT,KEY; repeatable.
+    #[arg(long, value_name = "HOST=CERT,KEY")]
+    pub sni_cert: Vec<String>,
+    /// Seconds a client gets to complete the TLS handshake.
+    #[arg(long, value_name = "SECS", default_value_t = crate::tls::DEFAULT_HANDSHAKE_TIMEOUT.as_secs())]
+    pub tls_handshake_timeout: u64,
 }
 
 /// Everything `main` needs, validated.
@@ -92,9 +110,29 @@ pub struct Settings {
     pub server: Server,
     /// What to serve.
     pub files: StaticFiles,
-    /// HTTP/2 options.
+    /// TLS, when serving HTTPS.
+    pub tls: Option<TlsOptions>,
     /// Log filter.
     pub log: String,
+}
+
+/// Parses `--sni-cert HOST=CERT,KEY`.
+pub fn parse_sni_cert(value: &str) -> Result<SniCert, StartError> {
+    let bad = || {
+        StartError::InvalidConfig(format!(
+            "invalid --sni-cert '{value}': expected HOST=CERT,KEY"
+        ))
+    };
+    let (host, files) = value.split_once('=').ok_or_else(bad)?;
+    let (cert, key) = files.split_once(',').ok_or_else(bad)?;
+    if host.is_empty() || cert.is_empty() || key.is_empty() {
+        return Err(bad());
+    }
+    Ok(SniCert {
+        host: host.to_string(),
+        cert: cert.into(),
+        key: key.into(),
+    })
 }
 
 /// Parses `--cores`: a bare number is a count; commas or dashes make a list.
@@ -193,9 +231,34 @@ impl Cli {
             Some(root) => StaticFiles::new(root)?,
             None => StaticFiles::builtin(),
         };
+        let source = match (&self.tls_cert, &self.tls_key, self.self_signed) {
+            (Some(cert), Some(key), _) => Some(CertSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (_, _, true) => Some(CertSource::SelfSigned),
+            _ => None,
+        };
+        if source.is_none() && !self.sni_cert.is_empty() {
+            return Err(StartError::InvalidConfig(
+                "--sni-cert needs --tls-cert/--tls-key or --self-signed".to_string(),
+            ));
+        }
+        let tls = match source {
+            Some(source) => {
+                let mut options = TlsOptions::new(source);
+                options.handshake_timeout = Duration::from_secs(self.tls_handshake_timeout.max(1));
+                for value in &self.sni_cert {
+                    options.sni.push(parse_sni_cert(value)?);
+                }
+                Some(options)
+            }
+            None => None,
+        };
         Ok(Settings {
             server: builder.build()?,
             files,
+            tls,
             log: self.log,
         })
     }
@@ -267,6 +330,41 @@ mod tests {
             s.server.config().conn.idle_timeout,
             Some(Duration::from_secs(8))
         );
+    }
+
+    #[test]
+    fn tls_flags() {
+        assert!(parse(&[]).unwrap().tls.is_none());
+        let s = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        let tls = s.tls.unwrap();
+        assert_eq!(
+            tls.source,
+            CertSource::Files {
+                cert: "c.pem".into(),
+                key: "k.pem".into()
+            }
+        );
+        assert_eq!(tls.handshake_timeout, Duration::from_secs(10));
+        let s = parse(&[
+            "--self-signed",
+            "--sni-cert",
+            "a.example=a.pem,a.key",
+            "--tls-handshake-timeout",
+            "3",
+        ])
+        .unwrap();
+        let tls = s.tls.unwrap();
+        assert_eq!(tls.source, CertSource::SelfSigned);
+        assert_eq!(tls.sni[0].host, "a.example");
+        assert_eq!(tls.sni[0].key, PathBuf::from("a.key"));
+        assert_eq!(tls.handshake_timeout, Duration::from_secs(3));
+        assert!(Cli::try_parse_from(["h2ring", "--tls-cert", "c.pem"]).is_err());
+        assert_eq!(
+            parse(&["--sni-cert", "x=a,b"]).unwrap_err().to_string(),
+            "--sni-cert needs --tls-cert/--tls-key or --self-signed"
+        );
+        assert!(parse_sni_cert("nohost").is_err());
+        assert!(parse_sni_cert("=a,b").is_err());
     }
 
     #[test]

@@ -11,12 +11,17 @@ pub mod config;
 pub mod error;
 pub mod files_service;
 pub mod h2;
+pub mod http1;
 pub mod metrics;
 pub mod runtime;
+pub mod serve;
 pub mod service;
 pub mod shutdown;
 pub mod signals;
+pub mod sniff;
 pub mod static_files;
+mod stream_io;
+pub mod tls;
 
 pub use config::{Cores, ServerBuilder, ServerConfig};
 pub use error::StartError;

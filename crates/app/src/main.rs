@@ -40,9 +40,30 @@ fn main() -> ExitCode {
     if let Err(e) = init_logging(&settings.log) {
         return fail(&e);
     }
+    let tls = match &settings.tls {
+        Some(options) => match h2ring::tls::TlsAcceptor::new(options.clone()) {
+            Ok(acceptor) => Some(acceptor),
+            Err(e) => return fail(&e.to_string()),
+        },
+        None => None,
+    };
+    if tls
+        .as_ref()
+        .is_some_and(|t| t.options().source == h2ring::tls::CertSource::SelfSigned)
+    {
+        println!(
+            "h2ring: generated a throwaway self-signed certificate for {} (local trials only)",
+            h2ring::tls::SELF_SIGNED_NAMES.join(", ")
+        );
+    }
     let files = settings.files.clone();
+    let core_tls = tls.clone();
     let factory = move |core: &h2ring::CoreContext| {
-        h2ring::h2::connection_fn(core, h2ring::files_service::files_service(files.clone()))
+        h2ring::serve::connection_fn(
+            core,
+            h2ring::files_service::files_service(files.clone()),
+            core_tls.as_ref(),
+        )
     };
     let running = match settings.server.start(factory) {
         Ok(r) => r,
@@ -57,8 +78,13 @@ fn main() -> ExitCode {
         Some(root) => format!("files from {}", root.display()),
         None => "the built-in page".to_string(),
     };
+    let scheme = if tls.is_some() {
+        "https (h2, http/1.1)"
+    } else {
+        "cleartext h2c and http/1.1"
+    };
     println!(
-        "h2ring: listening on {} on cores {}, serving {what}",
+        "h2ring: listening on {} ({scheme}) on cores {}, serving {what}",
         addrs.join(", "),
         format_core_list(running.cores())
     );
@@ -66,6 +92,13 @@ fn main() -> ExitCode {
         running.handle().shutdown();
         running.join();
         return fail(&format!("cannot install signal handlers: {e}"));
+    }
+    if let Some(acceptor) = tls {
+        if let Err(e) = h2ring::tls::reload_on_sighup(acceptor) {
+            running.handle().shutdown();
+            running.join();
+            return fail(&format!("cannot install SIGHUP handler: {e}"));
+        }
     }
     println!("{}", running.join());
     ExitCode::SUCCESS

@@ -14,7 +14,8 @@ use bytes::Bytes;
 use h2ring_conn::{ErrorCode, SendError};
 use http::HeaderMap;
 
-use crate::h2::shared::{ConnShared, StreamSlot};
+use crate::h2::shared::StreamSlot;
+use crate::stream_io::StreamIo;
 
 /// A request as handlers see it: `http` types, a streaming body.
 pub type Request = http::Request<RequestBody>;
@@ -114,7 +115,7 @@ impl From<SendError> for StreamError {
 /// HTTP/2 flow-control window again (backpressure: an unread body stops the client).
 /// Dropping it tells the client, once the response is complete, that the rest is not wanted.
 pub struct RequestBody {
-    pub(crate) link: Option<(Rc<ConnShared>, Rc<StreamSlot>)>,
+    pub(crate) link: Option<(Rc<dyn StreamIo>, Rc<StreamSlot>)>,
     pub(crate) wanted: bool,
 }
 
@@ -305,7 +306,7 @@ impl fmt::Debug for Body {
 /// Where a channel body is bound once its response head was sent.
 pub(crate) enum Binding {
     Unbound,
-    Stream(Rc<ConnShared>, Rc<StreamSlot>),
+    Stream(Rc<dyn StreamIo>, Rc<StreamSlot>),
     /// A HEAD response or a response that could not be sent: writes are accepted and
     /// dropped, or refused.
     Discard,
@@ -444,7 +445,7 @@ impl Drop for BodyWriter {
 /// Per-request handle: connection facts, 1xx responses, server push, reset state.
 #[derive(Clone)]
 pub struct Context {
-    pub(crate) shared: Rc<ConnShared>,
+    pub(crate) shared: Rc<dyn StreamIo>,
     pub(crate) slot: Rc<StreamSlot>,
 }
 
@@ -456,7 +457,7 @@ impl Context {
 
     /// Facts about the connection (peer address, core, id).
     pub fn conn_info(&self) -> crate::ConnInfo {
-        self.shared.info
+        self.shared.info()
     }
 
     /// Whether this request was promised by the server (a pushed request).

@@ -1,0 +1,137 @@
+//! The per-core connection callback that picks the protocol: over TLS, ALPN decides
+//! (`h2` → HTTP/2, otherwise HTTP/1.1); in cleartext, the first octets decide (the HTTP/2
+//! client preface → h2c prior knowledge, anything else → HTTP/1.1, which may upgrade).
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use futures_lite::io::{AsyncRead, AsyncWrite};
+use h2ring_conn::Connection;
+
+use crate::h2::dispatch::CoreServices;
+use crate::runtime::{ConnInfo, ConnectionFn, CoreContext};
+use crate::service::{Context, Request, Response, Service};
+use crate::sniff::{sniff, Sniffed};
+use crate::tls::{handshake, NegotiatedProtocol, TlsAcceptor, TlsInfo};
+
+/// How long a cleartext client gets to send its first octets (the preface or a request
+/// line) before it is disconnected.
+pub const DEFAULT_FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Builds the per-core connection callback serving `service` over HTTP/2 and HTTP/1.1,
+/// over TLS when `tls` is given, else in cleartext. Called once per core by the
+/// [`crate::Server::start`] factory.
+pub fn connection_fn<S: Service>(
+    core: &CoreContext,
+    service: S,
+    tls: Option<&Arc<TlsAcceptor>>,
+) -> ConnectionFn {
+    let shared = Rc::new(PerCore {
+        service: Rc::new(service),
+        core: core.clone(),
+        handlers: Rc::new(Cell::new(0)),
+        tls: tls.map(|a| (a.for_core(), a.handshake_timeout())),
+    });
+    Rc::new(move |stream, info| Box::pin(serve_connection(stream, info, shared.clone())))
+}
+
+/// What every connection on one core shares.
+struct PerCore<S> {
+    service: Rc<S>,
+    core: CoreContext,
+    handlers: Rc<Cell<usize>>,
+    tls: Option<(Arc<rustls::ServerConfig>, Duration)>,
+}
+
+impl<S: Service> PerCore<S> {
+    fn services(&self) -> Rc<CoreServices<S>> {
+        Rc::new(CoreServices {
+            service: self.service.clone(),
+            core: self.core.clone(),
+            handlers: self.handlers.clone(),
+        })
+    }
+
+    fn services_with_tls(&self, info: TlsInfo) -> Rc<CoreServices<WithTls<S>>> {
+        Rc::new(CoreServices {
+            service: Rc::new(WithTls {
+                inner: self.service.clone(),
+                info,
+            }),
+            core: self.core.clone(),
+            handlers: self.handlers.clone(),
+        })
+    }
+}
+
+/// Puts the connection's [`TlsInfo`] into every request's extensions.
+pub(crate) struct WithTls<S> {
+    inner: Rc<S>,
+    info: TlsInfo,
+}
+
+impl<S: Service> Service for WithTls<S> {
+    fn call(
+        &self,
+        mut req: Request,
+        cx: Context,
+    ) -> impl std::future::Future<Output = Response> + 'static {
+        req.extensions_mut().insert(self.info.clone());
+        self.inner.call(req, cx)
+    }
+
+    fn on_connection(&self, info: &ConnInfo, state: crate::ConnState) {
+        self.inner.on_connection(info, state);
+    }
+}
+
+async fn serve_connection<S: Service>(
+    stream: glommio::net::TcpStream,
+    info: ConnInfo,
+    per_core: Rc<PerCore<S>>,
+) {
+    match &per_core.tls {
+        Some((config, timeout)) => {
+            let done = match handshake(stream, config.clone(), *timeout).await {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::debug!(peer = %info.peer, "TLS handshake failed: {e}");
+                    return;
+                }
+            };
+            let services = per_core.services_with_tls(done.info);
+            match done.protocol {
+                NegotiatedProtocol::Http2 => {
+                    serve_h2(done.stream, BytesMut::new(), info, services).await
+                }
+                NegotiatedProtocol::Http11 => {
+                    crate::http1::serve(done.stream, BytesMut::new(), info, services, true).await
+                }
+            }
+        }
+        None => {
+            let mut stream = stream;
+            let services = per_core.services();
+            match sniff(&mut stream, DEFAULT_FIRST_BYTES_TIMEOUT).await {
+                Sniffed::Http2(read) => serve_h2(stream, read, info, services).await,
+                Sniffed::Http1(read) => {
+                    crate::http1::serve(stream, read, info, services, false).await
+                }
+                Sniffed::Gone => {}
+            }
+        }
+    }
+}
+
+/// Runs the HTTP/2 driver with a fresh connection.
+async fn serve_h2<S, T>(stream: T, read: BytesMut, info: ConnInfo, services: Rc<CoreServices<S>>)
+where
+    S: Service,
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let conn = Connection::new(services.core.conn_config().clone(), Instant::now());
+    crate::h2::io::serve(stream, read, conn, info, services).await;
+}
