@@ -13,6 +13,7 @@ pub(crate) mod send;
 mod tests;
 mod timers;
 mod upgrade;
+mod upgrade;
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -34,6 +35,7 @@ use crate::store::{Store, StreamKey};
 
 use self::block::HeaderBlock;
 pub use self::send::WRITE_BUDGET;
+pub use self::upgrade::UpgradeError;
 use self::timers::Timers;
 pub use self::upgrade::UpgradeError;
 
