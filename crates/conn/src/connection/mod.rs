@@ -13,7 +13,6 @@ pub(crate) mod send;
 mod tests;
 mod timers;
 mod upgrade;
-mod upgrade;
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -35,7 +34,6 @@ use crate::store::{Store, StreamKey};
 
 use self::block::HeaderBlock;
 pub use self::send::WRITE_BUDGET;
-pub use self::upgrade::UpgradeError;
 use self::timers::Timers;
 pub use self::upgrade::UpgradeError;
 
