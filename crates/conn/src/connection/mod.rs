@@ -100,6 +100,8 @@ pub struct Connection {
     block: Option<HeaderBlock>,
     /// Control frames and header blocks, in the order they were produced (HPACK order).
     out: BytesMut,
+    /// Reused for encoding header blocks before they are framed.
+    scratch: BytesMut,
     /// Control frames in `out` the peer has not been handed yet (flood bound).
     queued_control: usize,
     events: VecDeque<Event>,
@@ -155,6 +157,7 @@ impl Connection {
             last_pushed_stream: StreamId::ZERO,
             block: None,
             out: BytesMut::new(),
+            scratch: BytesMut::new(),
             queued_control: 0,
             events: VecDeque::new(),
             unacked_settings: 0,

@@ -77,7 +77,9 @@ impl Connection {
                 return Err(SendError::HeaderListTooLarge);
             }
         }
-        let mut block = BytesMut::with_capacity(64 + headers.len() * 16);
+        // One scratch buffer per connection: encoding a head allocates nothing.
+        let mut block = std::mem::take(&mut self.scratch);
+        block.clear();
         self.encoder.encode_response(status, headers, &mut block);
         encode_header_block(
             id,
@@ -87,6 +89,7 @@ impl Connection {
             self.peer.max_frame_size,
             &mut self.out,
         );
+        self.scratch = block;
         let Some(stream) = self.store.get_mut(key) else {
             return Ok(());
         };
@@ -346,9 +349,11 @@ impl Connection {
                 // Only END_STREAM (bare, or as trailers) is left.
                 match stream.trailers.take() {
                     Some(trailers) => {
-                        let mut block = BytesMut::new();
+                        let mut block = std::mem::take(&mut self.scratch);
+                        block.clear();
                         self.encoder.encode_trailers(&trailers, &mut block);
                         encode_header_block(id, &block, true, None, self.peer.max_frame_size, dst);
+                        self.scratch = block;
                     }
                     None => encode_data_header(id, 0, true, dst),
                 }
