@@ -20,6 +20,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TIMEOUT_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 /// Octets asked of the socket per read.
 pub const READ_CHUNK: usize = 64 * 1024;
+/// Octets asked per read in idle mode, where thousands of connections each keep a read
+/// pending and only small control frames arrive.
+pub const IDLE_READ_CHUNK: usize = 1024;
 /// After the run's end, how long in-flight requests of a `-n` run may take to finish.
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
 /// Highest latency the histogram tracks, in µs (1 hour); longer ones are clamped.

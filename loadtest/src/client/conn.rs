@@ -19,6 +19,8 @@ use crate::config::RequestSpec;
 use crate::stats::{ErrorKind, Stats};
 use crate::template::RequestTemplate;
 
+/// Initial output buffer; it grows when a batch needs more.
+const OUT_CAPACITY: usize = 4 * 1024;
 /// Largest client stream id (RFC 9113 §5.1.1: 31 bits, odd).
 const MAX_STREAM_ID: u32 = (1 << 31) - 1;
 
@@ -76,7 +78,7 @@ pub struct ClientConn {
 impl ClientConn {
     /// A new connection with its preface already in the output buffer.
     pub fn new(opts: &ConnOptions) -> ClientConn {
-        let mut out = BytesMut::with_capacity(16 * 1024);
+        let mut out = BytesMut::with_capacity(OUT_CAPACITY);
         frames::write_preface(opts.stream_window, opts.connection_window, &mut out);
         let streams = opts.streams.max(1);
         ClientConn {

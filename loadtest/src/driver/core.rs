@@ -41,6 +41,8 @@ pub struct CoreRun {
     pub stats: RefCell<Stats>,
     /// Connections that completed the handshake, over all cores.
     pub established: Arc<AtomicUsize>,
+    /// Octets asked of the socket per read.
+    pub read_chunk: usize,
 }
 
 impl CoreRun {
@@ -115,7 +117,7 @@ async fn connection_task(core: Rc<CoreRun>, mut pacer: Pacer) {
                 match &core.tls {
                     Some(tls) => match tls.wrap(tcp) {
                         Ok(stream) => {
-                            Link::new(stream, conn, Instant::now())
+                            Link::new(stream, conn, core.read_chunk, Instant::now())
                                 .run(&core, &mut pacer)
                                 .await
                         }
@@ -125,7 +127,7 @@ async fn connection_task(core: Rc<CoreRun>, mut pacer: Pacer) {
                         }
                     },
                     None => {
-                        Link::new(tcp, conn, Instant::now())
+                        Link::new(tcp, conn, core.read_chunk, Instant::now())
                             .run(&core, &mut pacer)
                             .await
                     }

@@ -13,7 +13,7 @@ use glommio::timer::Timer;
 use super::core::CoreRun;
 use super::pacer::Pacer;
 use crate::client::ClientConn;
-use crate::config::{READ_CHUNK, TIMEOUT_CHECK_INTERVAL};
+use crate::config::TIMEOUT_CHECK_INTERVAL;
 
 /// Loop turns one wake-up may take before yielding to the core's other connections.
 const MAX_TURNS: usize = 8;
@@ -37,6 +37,7 @@ enum Read {
 pub struct Link<T> {
     stream: T,
     rbuf: BytesMut,
+    read_chunk: usize,
     conn: ClientConn,
     timer: Option<(Instant, Timer)>,
     next_expiry: Instant,
@@ -45,10 +46,11 @@ pub struct Link<T> {
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Link<T> {
     /// Wraps a connected transport; the client preface is written on the first turn.
-    pub fn new(stream: T, conn: ClientConn, now: Instant) -> Link<T> {
+    pub fn new(stream: T, conn: ClientConn, read_chunk: usize, now: Instant) -> Link<T> {
         Link {
             stream,
-            rbuf: BytesMut::with_capacity(READ_CHUNK),
+            rbuf: BytesMut::with_capacity(read_chunk),
+            read_chunk,
             conn,
             timer: None,
             next_expiry: now + TIMEOUT_CHECK_INTERVAL,
@@ -134,8 +136,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Link<T> {
     }
 
     fn read(&mut self, cx: &mut Context<'_>) -> Read {
-        if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 2 {
-            self.rbuf.reserve(READ_CHUNK);
+        if self.rbuf.capacity() - self.rbuf.len() < self.read_chunk / 2 {
+            self.rbuf.reserve(self.read_chunk);
         }
         let start = self.rbuf.len();
         let end = self.rbuf.capacity();

@@ -17,7 +17,7 @@ use glommio::{LocalExecutorBuilder, Placement};
 use self::core::{core_main, pacer_for, CoreRun, Timing};
 pub use self::pacer::Pacer;
 use crate::client::{ConnOptions, RecordWindow};
-use crate::config::{Config, Cores, Mode, Stop};
+use crate::config::{Config, Cores, Mode, Stop, IDLE_READ_CHUNK, READ_CHUNK};
 use crate::report::Report;
 use crate::stats::Stats;
 use crate::tls::TlsSetup;
@@ -128,6 +128,10 @@ impl CoreShared {
             tls: self.tls,
             stats: RefCell::new(Stats::new()),
             established: self.established,
+            read_chunk: match self.config.mode {
+                Mode::Idle => IDLE_READ_CHUNK,
+                _ => READ_CHUNK,
+            },
         }
     }
 }
