@@ -202,3 +202,24 @@ fn range_gives_206_with_exact_content_range() {
     );
     assert_eq!(reply.body, &site.big[TEN_MIB - 600_000..]);
 }
+
+#[test]
+fn sha256_helper_matches_known_answers_and_sha256sum() {
+    assert_eq!(
+        sha256_hex(b""),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    assert_eq!(
+        sha256_hex(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    let dir = TempDir::new("sha");
+    let data = pattern(1_000_003, 7);
+    let path = dir.file("data.bin", &data);
+    let (ok, out, err) = run_tool("sha256sum", &[path.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.split_whitespace().next(),
+        Some(sha256_hex(&data).as_str())
+    );
+}

@@ -367,3 +367,62 @@ impl Drop for DropFlag {
         self.0.store(true, Ordering::SeqCst);
     }
 }
+
+/// The `requests:` line of an h2load report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct H2loadRequests {
+    pub total: u64,
+    pub started: u64,
+    pub done: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub errored: u64,
+    pub timeout: u64,
+}
+
+/// Parses `requests: 20000 total, 20000 started, ... 0 timeout` out of h2load's stdout.
+pub fn parse_h2load(stdout: &str) -> H2loadRequests {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("requests: "))
+        .unwrap_or_else(|| panic!("no requests line in h2load output:\n{stdout}"));
+    let field = |name: &str| -> u64 {
+        line.split(", ")
+            .find_map(|part| part.strip_suffix(name).map(str::trim))
+            .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+            .parse()
+            .unwrap()
+    };
+    H2loadRequests {
+        total: field(" total"),
+        started: field(" started"),
+        done: field(" done"),
+        succeeded: field(" succeeded"),
+        failed: field(" failed"),
+        errored: field(" errored"),
+        timeout: field(" timeout"),
+    }
+}
+
+/// The number after `metric ` in a Prometheus text page, if present.
+pub fn prometheus_value(page: &str, metric: &str) -> Option<u64> {
+    page.lines().find_map(|l| {
+        l.strip_prefix(metric)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// `GET /metrics` from the admin endpoint over HTTP/1.1 (one request per connection).
+pub fn scrape(addr: SocketAddr) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, STEP_TIMEOUT).unwrap();
+    s.set_read_timeout(Some(STEP_TIMEOUT)).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
