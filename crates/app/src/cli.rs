@@ -22,6 +22,9 @@ pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 /// Default `--drain-timeout` in seconds.
 pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 30;
+/// Default `--stream-timeout` in seconds (the connection's stream receive and send
+/// timeouts).
+pub const DEFAULT_STREAM_TIMEOUT_SECS: u64 = 60;
 /// Default `--log` filter.
 pub const DEFAULT_LOG: &str = "warn";
 
@@ -79,6 +82,20 @@ pub struct Cli {
     /// Control frames queued for a client that does not read before it is disconnected.
     #[arg(long, value_name = "N", default_value_t = h2ring_conn::Config::default().max_queued_control_frames)]
     pub max_queued_control_frames: usize,
+    /// Seconds the socket may refuse our bytes (a client that stops reading) before the
+    /// connection is closed (slow read, CVE-2019-9517).
+    #[arg(long, value_name = "SECS", default_value_t = h2ring_conn::Config::default().write_timeout.as_secs())]
+    pub write_timeout: u64,
+    /// Seconds a stream may stall, its request body unsent or its response blocked by the
+    /// client's windows, before it is reset with CANCEL; 0 disables.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_STREAM_TIMEOUT_SECS)]
+    pub stream_timeout: u64,
+    /// Seconds a client has to finish a header block (HEADERS + CONTINUATION).
+    #[arg(long, value_name = "SECS", default_value_t = h2ring_conn::Config::default().header_block_timeout.as_secs())]
+    pub header_block_timeout: u64,
+    /// Seconds a new connection has to send the 24-octet HTTP/2 client preface.
+    #[arg(long, value_name = "SECS", default_value_t = h2ring_conn::Config::default().preface_timeout.as_secs())]
+    pub preface_timeout: u64,
     /// Accept RFC 8441 extended CONNECT (e.g. WebSocket over HTTP/2).
     #[arg(long)]
     pub extended_connect: bool,
@@ -211,6 +228,9 @@ impl Cli {
                 "--max-concurrent-streams must be at least 1".to_string(),
             ));
         }
+        // 0 disables the stream timeouts.
+        let stream_timeout =
+            (self.stream_timeout > 0).then(|| Duration::from_secs(self.stream_timeout));
         let conn = h2ring_conn::Config {
             max_concurrent_streams: self.max_concurrent_streams,
             // 0 disables the idle timeout.
@@ -224,6 +244,12 @@ impl Cli {
             extended_connect: self.extended_connect,
             allow_push: !self.no_push,
             drain_timeout: Duration::from_secs(self.drain_timeout),
+            // Zero would close every connection at once: at least one second each.
+            write_timeout: Duration::from_secs(self.write_timeout.max(1)),
+            stream_recv_timeout: stream_timeout,
+            stream_send_timeout: stream_timeout,
+            header_block_timeout: Duration::from_secs(self.header_block_timeout.max(1)),
+            preface_timeout: Duration::from_secs(self.preface_timeout.max(1)),
             ..h2ring_conn::Config::default()
         };
         builder = builder.conn_config(conn);
@@ -330,6 +356,38 @@ mod tests {
             s.server.config().conn.idle_timeout,
             Some(Duration::from_secs(8))
         );
+    }
+
+    #[test]
+    fn timeout_flags_map_onto_the_conn_config() {
+        let d = parse(&[]).unwrap().server.config().conn.clone();
+        assert_eq!(d.write_timeout, Duration::from_secs(30));
+        assert_eq!(d.stream_recv_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(d.stream_send_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(d.header_block_timeout, Duration::from_secs(10));
+        assert_eq!(d.preface_timeout, Duration::from_secs(10));
+        let s = parse(&[
+            "--write-timeout",
+            "2",
+            "--stream-timeout",
+            "3",
+            "--header-block-timeout",
+            "4",
+            "--preface-timeout",
+            "5",
+        ])
+        .unwrap();
+        let c = &s.server.config().conn;
+        assert_eq!(c.write_timeout, Duration::from_secs(2));
+        assert_eq!(c.stream_recv_timeout, Some(Duration::from_secs(3)));
+        assert_eq!(c.stream_send_timeout, Some(Duration::from_secs(3)));
+        assert_eq!(c.header_block_timeout, Duration::from_secs(4));
+        assert_eq!(c.preface_timeout, Duration::from_secs(5));
+        let s = parse(&["--stream-timeout", "0", "--write-timeout", "0"]).unwrap();
+        let c = &s.server.config().conn;
+        assert_eq!(c.stream_recv_timeout, None);
+        assert_eq!(c.stream_send_timeout, None);
+        assert_eq!(c.write_timeout, Duration::from_secs(1));
     }
 
     #[test]
