@@ -1,0 +1,98 @@
+//! One cleartext port serves HTTP/1.1, h2c with prior knowledge, and `Upgrade: h2c`
+//! (curl `--http2` on http://), including an upgrading request with a body.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+use h2ring::{service_fn, Body, Context, Request, Response, RunningServer, Server};
+
+fn start() -> (RunningServer, SocketAddr) {
+    let running = Server::builder()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .cores(h2ring::Cores::Count(1))
+        .drain_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap()
+        .start(|core: &h2ring::CoreContext| {
+            h2ring::serve::connection_fn(core, service_fn(echo), None)
+        })
+        .unwrap();
+    let addr = running.local_addrs()[0];
+    (running, addr)
+}
+
+/// Answers with the version the handler saw, the stream id, and the request body.
+async fn echo(mut req: Request, cx: Context) -> Response {
+    let body = req.body_mut().collect(1 << 20).await.unwrap_or_default();
+    Response::new(Body::from(format!(
+        "{:?} stream={} {} {}",
+        req.version(),
+        cx.stream_id(),
+        req.uri().path(),
+        String::from_utf8_lossy(&body)
+    )))
+}
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("curl must be installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn one_port_serves_http11_prior_knowledge_and_upgrade() {
+    let (running, addr) = start();
+    let url = format!("http://{addr}/p");
+    assert_eq!(curl(&["--http1.1", &url]), "HTTP/1.1 stream=1 /p ");
+    assert_eq!(
+        curl(&["--http2-prior-knowledge", &url]),
+        "HTTP/2.0 stream=1 /p "
+    );
+    // Upgrade: the request is served as stream 1 over HTTP/2 after the 101.
+    let out = curl(&["--http2", "-w", " %{http_version}", &url]);
+    assert_eq!(out, "HTTP/2.0 stream=1 /p  2");
+    let out = curl(&["--http2", "-d", "posted=1", "-w", " %{http_version}", &url]);
+    assert_eq!(out, "HTTP/2.0 stream=1 /p posted=1 2");
+    running.handle().shutdown();
+    running.join();
+}
+
+#[test]
+fn upgrade_answers_101_then_the_server_preface() {
+    let (running, addr) = start();
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n").unwrap();
+    let expect = b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n";
+    let mut got = vec![0u8; expect.len() + 9];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(&got[..expect.len()], expect);
+    // Then a SETTINGS frame (type 4) on stream 0: the server preface.
+    assert_eq!(got[expect.len() + 3], 4);
+    assert_eq!(&got[expect.len() + 5..], &[0, 0, 0, 0]);
+    running.handle().shutdown();
+    running.join();
+}
+
+#[test]
+fn broken_http2_settings_is_400() {
+    let (running, addr) = start();
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: !!!\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+    running.handle().shutdown();
+    running.join();
+}
