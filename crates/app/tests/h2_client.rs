@@ -42,6 +42,7 @@ fn routes(probe: Arc<Probe>) -> impl Service {
             "/page" => Box::pin(page(cx)),
             "/pushed.css" => Box::pin(async move { text(200, "body{}") }),
             "/hints" => Box::pin(hints(cx)),
+            "/trailers-only" => Box::pin(trailers_only()),
             _ => Box::pin(async { text(200, "ok") }),
         }
     })
@@ -113,6 +114,18 @@ async fn hints(cx: Context) -> h2ring::Response {
         return text(500, "103 failed");
     }
     text(200, "after hints")
+}
+
+/// A streamed response that ends with trailers and no data at all.
+async fn trailers_only() -> h2ring::Response {
+    let (writer, body) = Body::channel();
+    glommio::spawn_local(async move {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("grpc-status", HeaderValue::from_static("7"));
+        let _ = writer.send_trailers(trailers).await;
+    })
+    .detach();
+    http::Response::new(body)
 }
 
 fn server() -> (Arc<Probe>, TestServer) {
@@ -337,5 +350,23 @@ fn head_has_the_get_headers_and_no_data() {
             "HEADERS of a HEAD response end the stream"
         );
         assert!(read_body(&mut body).await.unwrap().is_empty());
+    });
+}
+
+#[test]
+fn response_with_trailers_and_no_data() {
+    let (_probe, server) = server();
+    block_on(STEP_TIMEOUT, async {
+        let mut client = h2_connect(server.addr).await;
+        let (resp, _) = client
+            .send_request(request("GET", "/trailers-only"), true)
+            .unwrap();
+        let resp = resp.await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let mut body = resp.into_body();
+        assert!(read_body(&mut body).await.unwrap().is_empty());
+        let trailers = body.trailers().await.unwrap().expect("trailers");
+        assert_eq!(trailers["grpc-status"], "7");
+        assert_eq!(trailers.len(), 1);
     });
 }

@@ -223,3 +223,13 @@ fn sha256_helper_matches_known_answers_and_sha256sum() {
         Some(sha256_hex(&data).as_str())
     );
 }
+
+#[test]
+fn head_of_a_streamed_file_sends_only_the_head() {
+    let site = site();
+    let head = curl(&site, "/big.bin", &["-I"]);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), Some("10485760"));
+    let dumped = std::fs::read(site.dir.path().join("curl-head")).unwrap();
+    assert_eq!(head.body, dumped, "HEAD carried a body");
+}
