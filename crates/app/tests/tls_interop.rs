@@ -14,7 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_h2ring");
 struct Running {
     child: Child,
     addr: SocketAddr,
-    _stdout: BufReader<ChildStdout>,
+    _stdout: Option<BufReader<ChildStdout>>,
 }
 
 impl Drop for Running {
@@ -26,32 +26,30 @@ impl Drop for Running {
 
 /// Starts the binary; returns it with its address and the lines printed before it.
 fn start(args: &[&str]) -> (Running, Vec<String>) {
-    let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--cores", "1"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut server = Running {
+        child: Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "--cores", "1"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        _stdout: None,
+    };
+    let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
     let mut lines = Vec::new();
     loop {
         let mut line = String::new();
         assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
+            stdout.read_line(&mut line).unwrap_or(0) > 0,
             "server exited: {lines:?}"
         );
         if let Some(rest) = line.strip_prefix("h2ring: listening on ") {
-            let addr = rest.split_whitespace().next().unwrap().parse().unwrap();
+            server.addr = rest.split_whitespace().next().unwrap().parse().unwrap();
+            server._stdout = Some(stdout);
             lines.push(line);
-            return (
-                Running {
-                    child,
-                    addr,
-                    _stdout: stdout,
-                },
-                lines,
-            );
+            return (server, lines);
         }
         lines.push(line);
     }
