@@ -98,7 +98,9 @@ fn a_second_error_after_graceful_goaway_sends_the_error_goaway() {
     let now = c.now;
     c.conn.start_shutdown(now);
     let frames = c.frames();
-    assert_eq!(goaway(&frames), Some((1, ErrorCode::NoError)));
+    assert_eq!(goaway(&frames), Some(((1 << 31) - 1, ErrorCode::NoError)));
+    c.advance(std::time::Duration::from_secs(1));
+    assert_eq!(goaway(&c.frames()), Some((1, ErrorCode::NoError)));
     c.send(rst(11, ErrorCode::Cancel));
     let frames = c.expect_goaway(1, ErrorCode::ProtocolError);
     assert_eq!(frames.len(), 1);

@@ -5,9 +5,56 @@ mod support;
 use std::time::Duration;
 
 use h2ring_conn::{Config, Event, Phase};
-use h2ring_frame::{ErrorCode, Frame, GoAway};
+use h2ring_frame::{ErrorCode, Frame, GoAway, Ping, StreamId};
 use http::{HeaderMap, Method, Uri};
 use support::*;
+
+/// The PING our graceful shutdown sends, if `frames` has it.
+fn shutdown_ping(frames: &[Frame]) -> Option<[u8; 8]> {
+    frames.iter().find_map(|f| match f {
+        Frame::Ping(p) if !p.ack => Some(p.payload),
+        _ => None,
+    })
+}
+
+#[test]
+fn graceful_shutdown_is_two_goaways_a_round_trip_apart() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    c.events();
+    let now = c.now;
+    c.conn.start_shutdown(now);
+    assert_eq!(c.conn.phase(), Phase::Draining);
+    let frames = c.frames();
+    // RFC 9113 §6.8: first the largest id, and a PING to time the round trip.
+    assert_eq!(
+        goaway(&frames),
+        Some((StreamId::MAX.value(), ErrorCode::NoError))
+    );
+    let payload = shutdown_ping(&frames).expect("a PING follows the first GOAWAY");
+    assert!(matches!(
+        c.events()[..],
+        [Event::Closing {
+            code: ErrorCode::NoError
+        }]
+    ));
+    // A request that was already on the wire is still served.
+    c.request(3, "GET", "/late", true);
+    assert_eq!(Client::request_ids(&c.events()), vec![3]);
+    // The PING comes back: now the binding GOAWAY with the real last stream.
+    c.send(Frame::Ping(Ping { ack: true, payload }));
+    assert_eq!(goaway(&c.frames()), Some((3, ErrorCode::NoError)));
+    // Anything newer is not processed: no event, no frame.
+    c.request(5, "GET", "/", true);
+    assert!(c.events().is_empty());
+    assert!(c.frames().is_empty());
+    c.respond(1, 200, true);
+    c.respond(3, 200, true);
+    c.frames();
+    assert_eq!(c.conn.phase(), Phase::Lingering);
+    c.advance(Duration::from_secs(1));
+    assert!(c.conn.is_closed());
+}
 
 #[test]
 fn graceful_shutdown_finishes_open_streams_and_ignores_new_ones() {
@@ -18,18 +65,17 @@ fn graceful_shutdown_finishes_open_streams_and_ignores_new_ones() {
     let now = c.now;
     c.conn.start_shutdown(now);
     assert_eq!(c.conn.phase(), Phase::Draining);
+    c.frames();
+    assert!(matches!(c.events()[..], [Event::Closing { .. }]));
+    // No PING answer: the binding GOAWAY goes out after `goaway_linger` anyway.
+    c.advance(Duration::from_secs(1));
     let frames = c.frames();
-    assert_eq!(frames.len(), 1);
+    assert_eq!(frames.len(), 1, "{frames:?}");
     assert_eq!(goaway(&frames), Some((3, ErrorCode::NoError)));
-    assert!(matches!(
-        c.events()[..],
-        [Event::Closing {
-            code: ErrorCode::NoError
-        }]
-    ));
     // A stream above the last id is not processed: no event, no frame.
     c.request(5, "GET", "/", true);
-    assert!(c.events().is_empty());
+    let ev = c.events();
+    assert!(ev.is_empty(), "{ev:?}");
     assert!(c.frames().is_empty());
     // Open streams finish normally.
     c.respond_body(1, 3);
@@ -44,10 +90,17 @@ fn graceful_shutdown_finishes_open_streams_and_ignores_new_ones() {
 }
 
 #[test]
-fn shutdown_with_no_streams_goes_straight_to_lingering() {
+fn shutdown_with_no_streams_lingers_after_the_round_trip() {
     let mut c = Client::connected(Config::default());
     let now = c.now;
     c.conn.start_shutdown(now);
+    let frames = c.frames();
+    assert_eq!(
+        goaway(&frames),
+        Some((StreamId::MAX.value(), ErrorCode::NoError))
+    );
+    let payload = shutdown_ping(&frames).unwrap();
+    c.send(Frame::Ping(Ping { ack: true, payload }));
     assert_eq!(goaway(&c.frames()), Some((0, ErrorCode::NoError)));
     assert_eq!(c.conn.phase(), Phase::Lingering);
     c.advance(Duration::from_secs(1));
@@ -69,7 +122,9 @@ fn drain_deadline_cuts_open_streams() {
     let now = c.now;
     c.conn.start_shutdown(now);
     c.frames();
-    c.advance(Duration::from_millis(29_999));
+    c.advance(Duration::from_secs(1));
+    assert_eq!(goaway(&c.frames()), Some((1, ErrorCode::NoError)));
+    c.advance(Duration::from_millis(28_999));
     assert_eq!(c.conn.phase(), Phase::Draining);
     assert!(c.frames().is_empty());
     c.advance(Duration::from_millis(1));

@@ -49,9 +49,15 @@ fn idle_connection_gets_goaway_no_error() {
     c.advance(Duration::from_secs(119));
     assert!(c.frames().is_empty());
     c.advance(Duration::from_secs(1));
+    // A graceful GOAWAY (RFC 9113 §6.8: largest id first, the real one a round trip later).
+    assert_eq!(goaway(&c.frames()), Some((MAX_ID, ErrorCode::NoError)));
+    assert_eq!(c.conn.phase(), Phase::Draining);
+    c.advance(Duration::from_secs(1));
     assert_eq!(goaway(&c.frames()), Some((0, ErrorCode::NoError)));
     assert_eq!(c.conn.phase(), Phase::Lingering);
 }
+
+const MAX_ID: u32 = (1 << 31) - 1;
 
 #[test]
 fn pings_do_not_reset_the_idle_timer() {
@@ -60,7 +66,7 @@ fn pings_do_not_reset_the_idle_timer() {
     c.send(ping([0; 8]));
     c.frames();
     c.advance(Duration::from_secs(60));
-    assert_eq!(goaway(&c.frames()), Some((0, ErrorCode::NoError)));
+    assert_eq!(goaway(&c.frames()), Some((MAX_ID, ErrorCode::NoError)));
 }
 
 #[test]
@@ -78,6 +84,8 @@ fn an_open_stream_prevents_the_idle_timeout_and_closing_it_restarts_it() {
         Some(c.now + Duration::from_secs(120))
     );
     c.advance(Duration::from_secs(120));
+    assert_eq!(goaway(&c.frames()), Some((MAX_ID, ErrorCode::NoError)));
+    c.advance(Duration::from_secs(1));
     assert_eq!(goaway(&c.frames()), Some((1, ErrorCode::NoError)));
 }
 

@@ -99,11 +99,12 @@ impl Connection {
     fn new_stream_target(&mut self, f: &Headers) -> Target {
         // Opening a stream implicitly closes every idle stream with a lower id (§5.1.1).
         self.last_client_stream = f.stream_id;
-        if self.goaway_sent.is_some() {
+        if !self.accepts_frames_on(f.stream_id) {
             // §6.8: streams initiated after our GOAWAY are not processed; the client
             // retries them elsewhere.
             return Target::Discard(None);
         }
+        self.last_processed_stream = f.stream_id;
         if f.priority.is_some_and(|p| p.dependency == f.stream_id) {
             // §5.3.1: a stream cannot depend on itself.
             return Target::Discard(Some(ErrorCode::ProtocolError));

@@ -59,24 +59,34 @@ impl Connection {
         }
     }
 
-    /// Sends GOAWAY with the last stream id we processed (or will process).
+    /// Sends GOAWAY for an error, with the last stream id we processed.
     pub(super) fn send_goaway(&mut self, code: ErrorCode, debug: &'static [u8]) {
         if let Some((_, sent)) = self.goaway_sent {
-            // A graceful GOAWAY may be followed by an error one; never send two of a kind.
+            // A graceful GOAWAY may be followed by an error one; never two of a kind.
             if sent == code || code == ErrorCode::NoError {
                 return;
             }
         }
-        let last_stream_id = self.last_client_stream;
+        self.write_goaway(self.last_processed_stream, code, debug);
+    }
+
+    pub(super) fn write_goaway(
+        &mut self,
+        last_stream_id: StreamId,
+        code: ErrorCode,
+        debug: &'static [u8],
+    ) {
         Frame::GoAway(GoAway {
             last_stream_id,
             code,
             debug_data: Bytes::from_static(debug),
         })
         .encode(&mut self.out);
+        if self.goaway_sent.is_none() {
+            self.events.push_back(Event::Closing { code });
+        }
         self.goaway_sent = Some((last_stream_id, code));
         self.stats.goaway_sent.add(code);
-        self.events.push_back(Event::Closing { code });
     }
 
     /// A connection error (RFC 9113 §5.4.1): GOAWAY with the code, every stream ends, and

@@ -323,9 +323,12 @@ impl Connection {
     }
 
     fn on_ping(&mut self, f: Ping, now: Instant) {
-        // §6.7: answer a PING with the same payload; an ACK needs no answer.
+        // §6.7: answer a PING with the same payload; an ACK needs no answer — except the
+        // one that times our graceful shutdown.
         if !f.ack {
             self.queue_ping_ack(f.payload, now);
+        } else if f.payload == super::SHUTDOWN_PING {
+            self.send_final_goaway(now);
         }
     }
 

@@ -19,7 +19,9 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use h2ring_frame::{Decoder, ErrorCode, Setting, StreamId, DEFAULT_INITIAL_WINDOW_SIZE};
+use h2ring_frame::{
+    Decoder, ErrorCode, Frame, Ping, Setting, StreamId, DEFAULT_INITIAL_WINDOW_SIZE,
+};
 use h2ring_hpack::{HeadDecoder, HeadEncoder, HeadLimits};
 
 use crate::budget::Bucket;
@@ -36,6 +38,9 @@ use self::block::HeaderBlock;
 pub use self::send::WRITE_BUDGET;
 use self::timers::Timers;
 pub use self::upgrade::UpgradeError;
+
+/// Payload of the PING that times the two-step graceful GOAWAY.
+pub(crate) const SHUTDOWN_PING: [u8; 8] = *b"h2r-shut";
 
 /// Where the connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +99,11 @@ pub struct Connection {
     conn_recv: RecvWindow,
     /// Highest client stream id seen in a HEADERS frame (§5.1.1).
     last_client_stream: StreamId,
+    /// Highest client stream id we processed (opened, refused or rejected): the last
+    /// stream id of our GOAWAY.
+    last_processed_stream: StreamId,
+    /// Whether the binding GOAWAY of a graceful shutdown went out.
+    final_goaway_sent: bool,
     /// Highest stream id we promised.
     last_pushed_stream: StreamId,
     /// The header block being received (HEADERS without END_HEADERS so far).
@@ -154,6 +164,8 @@ impl Connection {
             conn_send: SendWindow::new(DEFAULT_INITIAL_WINDOW_SIZE),
             conn_recv: RecvWindow::new(PROTOCOL_DEFAULT_WINDOW, config.connection_window),
             last_client_stream: StreamId::ZERO,
+            last_processed_stream: StreamId::ZERO,
+            final_goaway_sent: false,
             last_pushed_stream: StreamId::ZERO,
             block: None,
             out: BytesMut::new(),
@@ -262,13 +274,33 @@ impl Connection {
         match self.phase {
             Phase::Preface => self.phase = Phase::Closed,
             Phase::FirstSettings | Phase::Open => {
-                self.send_goaway(ErrorCode::NoError, b"");
+                // RFC 9113 §6.8: first GOAWAY with the largest stream id, so requests
+                // already on the wire are still served; after a round trip (our PING comes
+                // back, or `goaway_linger` passes) the real last stream id follows.
+                self.write_goaway(StreamId::MAX, ErrorCode::NoError, b"");
+                Frame::Ping(Ping {
+                    ack: false,
+                    payload: SHUTDOWN_PING,
+                })
+                .encode(&mut self.out);
                 self.phase = Phase::Draining;
                 self.timers.drain_started(now, &self.config);
-                self.maybe_finish_draining(now);
+                self.timers.final_goaway(now, &self.config);
             }
             Phase::Draining | Phase::Lingering | Phase::Closed => {}
         }
+    }
+
+    /// The second, binding GOAWAY of a graceful shutdown: streams above its id are not
+    /// processed (RFC 9113 §6.8).
+    fn send_final_goaway(&mut self, now: Instant) {
+        if self.phase != Phase::Draining || self.final_goaway_sent {
+            return;
+        }
+        self.final_goaway_sent = true;
+        self.timers.final_goaway_done();
+        self.write_goaway(self.last_processed_stream, ErrorCode::NoError, b"");
+        self.maybe_finish_draining(now);
     }
 
     /// Records a stream's end and forgets it.
@@ -334,7 +366,11 @@ impl Connection {
     }
 
     fn maybe_finish_draining(&mut self, now: Instant) {
-        if self.phase == Phase::Draining && self.store.is_empty() && self.block.is_none() {
+        if self.phase == Phase::Draining
+            && self.final_goaway_sent
+            && self.store.is_empty()
+            && self.block.is_none()
+        {
             self.phase = Phase::Lingering;
             self.timers.linger(now, &self.config);
         }

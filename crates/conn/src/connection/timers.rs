@@ -16,6 +16,8 @@ pub(crate) struct Timers {
     idle: Option<Instant>,
     drain: Option<Instant>,
     linger: Option<Instant>,
+    /// The binding GOAWAY of a graceful shutdown goes out by then at the latest.
+    final_goaway: Option<Instant>,
     /// A header block must be complete by then.
     header_block: Option<Instant>,
     /// Next scan of per-stream receive/send timeouts.
@@ -68,6 +70,14 @@ impl Timers {
         self.idle = None;
     }
 
+    pub(crate) fn final_goaway(&mut self, now: Instant, config: &Config) {
+        self.final_goaway = Some(now + config.goaway_linger);
+    }
+
+    pub(crate) fn final_goaway_done(&mut self) {
+        self.final_goaway = None;
+    }
+
     pub(crate) fn header_block_started(&mut self, now: Instant, config: &Config) {
         if self.header_block.is_none() {
             self.header_block = Some(now + config.header_block_timeout);
@@ -100,6 +110,7 @@ impl Timers {
         self.preface = None;
         self.header_block = None;
         self.stream_scan = None;
+        self.final_goaway = None;
     }
 
     fn earliest(&self) -> Option<Instant> {
@@ -112,6 +123,7 @@ impl Timers {
             self.linger,
             self.header_block,
             self.stream_scan,
+            self.final_goaway,
         ]
         .into_iter()
         .flatten()
@@ -195,6 +207,10 @@ impl Connection {
             self.connection_error(ErrorCode::SettingsTimeout, "SETTINGS not acknowledged", now);
             return;
         }
+        if due(t.final_goaway, now) {
+            self.send_final_goaway(now);
+        }
+        let t = &self.timers;
         if due(t.header_block, now) {
             // Nothing may interleave a header block (§4.3): a stalled one stalls the
             // whole connection, so it ends it.
