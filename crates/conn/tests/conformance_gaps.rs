@@ -710,3 +710,27 @@ fn extended_connect_opens_a_tunnel_stream_when_enabled() {
     assert_eq!(data_frames(&frames), vec![(1, 4, false)]);
     assert_eq!(c.conn.stream_state(sid(1)), Some(StreamState::Open));
 }
+
+#[test]
+fn nothing_more_is_sent_on_a_stream_the_peer_reset() {
+    // RFC 9113 §6.4: after RST_STREAM the receiver MUST NOT send more frames on the stream
+    // (PRIORITY aside): queued response DATA is dropped even when the window reopens.
+    // The connection window (65 535) is what holds the rest of the body back.
+    let mut c =
+        Client::connected_with(Config::default(), vec![Setting::InitialWindowSize(1 << 20)]);
+    c.request(1, "GET", "/", true);
+    c.request(3, "GET", "/", true);
+    c.respond_body(1, 100_000);
+    assert_eq!(data_total(&c.frames(), 1), 65_535);
+    c.send(rst(1, ErrorCode::Cancel));
+    c.respond_body(3, 10);
+    c.send(window_update(0, 100_000));
+    let frames = c.frames();
+    assert_eq!(
+        data_frames(&frames),
+        vec![(3, 10, true)],
+        "{}",
+        summary(&frames)
+    );
+    assert_eq!(c.conn.stream_state(sid(1)), None);
+}
