@@ -2,6 +2,7 @@
 //! bodies, wakes writers, cancels handlers whose stream was reset, and writes responses.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
@@ -41,6 +42,7 @@ pub(crate) fn dispatch<S: Service>(
     shared: &Rc<ConnShared>,
     core: &CoreServices<S>,
     cancelled: &mut Vec<glommio::Task<()>>,
+    cx: &mut std::task::Context<'_>,
 ) {
     loop {
         let event = match shared.conn.try_borrow_mut() {
@@ -54,7 +56,7 @@ pub(crate) fn dispatch<S: Service>(
                 head,
                 end_stream,
                 pushed,
-            } => start_request(shared, core, stream, *head, end_stream, pushed),
+            } => start_request(shared, core, stream, *head, end_stream, pushed, cx),
             Event::Data {
                 stream,
                 data,
@@ -119,7 +121,14 @@ fn start_request<S: Service>(
     head: RequestHead,
     end_stream: bool,
     pushed: bool,
+    task_cx: &mut std::task::Context<'_>,
 ) {
+    if !shared.active.get() {
+        shared.active.set(true);
+        core.service
+            .on_connection(&shared.info, crate::ConnState::Active);
+    }
+
     // Per-core cap on running handlers: refuse retry-safely (RFC 9113 §8.7).
     if core.handlers.get() >= core.core.max_handlers() {
         shared.reset(id, ErrorCode::RefusedStream);
@@ -180,6 +189,14 @@ fn start_request<S: Service>(
             }
         }
     };
+    // Poll the handler once right here: most handlers (static files, hello world) answer
+    // at once, and then no task is created or scheduled at all. One that has to wait
+    // becomes a task in the handler queue (its stale registration of this waker costs at
+    // most one spurious wake-up of the connection task).
+    let mut fut = Box::pin(fut);
+    if fut.as_mut().poll(task_cx).is_ready() {
+        return;
+    }
     match glommio::spawn_local_into(fut, core.core.handler_queue()) {
         Ok(task) => *slot.task.borrow_mut() = Some(task),
         Err(_) => shared.reset(id, ErrorCode::InternalError),
@@ -206,7 +223,8 @@ fn build_request(
     *request.uri_mut() = uri;
     *request.version_mut() = Version::HTTP_2;
     *request.headers_mut() = head.headers;
-    request.extensions_mut().insert(shared.info);
+    // Connection facts are on `Context::conn_info`, not in the extensions: inserting one
+    // would allocate a map per request.
     if let Some(protocol) = head.protocol {
         request.extensions_mut().insert(Protocol(protocol));
     }

@@ -95,20 +95,21 @@ pub(crate) async fn serve<S, T>(
         cancelled: Vec::new(),
     };
     services.service.on_connection(&info, ConnState::New);
-    let mut active = false;
+    if !io.rbuf.is_empty() {
+        // Octets read ahead while sniffing the protocol are the start of the client's
+        // input (preface, SETTINGS, maybe whole requests): feed them now, or a client
+        // that sent everything in its first packet waits for a read that never comes.
+        shared.conn.borrow_mut().recv(&mut io.rbuf, now);
+    }
     poll_fn(|cx| {
         let done = io.poll(cx, &shared, &services);
-        // Go's ConnState: tell the service when the connection starts or stops having
-        // requests in flight.
-        let now_active = shared.conn.try_borrow().is_ok_and(|c| c.open_streams() > 0);
-        if now_active != active {
-            active = now_active;
-            let state = if active {
-                ConnState::Active
-            } else {
-                ConnState::Idle
-            };
-            services.service.on_connection(&info, state);
+        // Go's ConnState: a connection whose requests all finished is idle again. (Active
+        // is reported by `dispatch` as a request starts, since a request can start and
+        // finish within one poll.)
+        let streams_open = shared.conn.try_borrow().is_ok_and(|c| c.open_streams() > 0);
+        if shared.active.get() && !streams_open {
+            shared.active.set(false);
+            services.service.on_connection(&info, ConnState::Idle);
         }
         done
     })
@@ -134,6 +135,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
         shared: &Rc<ConnShared>,
         services: &CoreServices<S>,
     ) -> Poll<()> {
+        shared.clear_io_waker();
         for _ in 0..MAX_TURNS {
             let now = Instant::now();
             shared.now.set(now);
@@ -159,13 +161,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
                 return Poll::Ready(());
             }
             progressed |= self.poll_timer(cx, shared, now);
-            self.dispatch(shared, services);
+            self.dispatch(shared, services, cx);
             match self.write(cx, shared, now) {
                 Ok(wrote) => progressed |= wrote,
                 Err(()) => return Poll::Ready(()),
             }
             // Writing may have finished streams or freed capacity.
-            self.dispatch(shared, services);
+            self.dispatch(shared, services, cx);
             let (closed, idle) = {
                 let conn = shared.conn.borrow();
                 (conn.is_closed(), conn.is_idle())
@@ -186,8 +188,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
         Poll::Pending
     }
 
-    fn dispatch<S: Service>(&mut self, shared: &Rc<ConnShared>, services: &CoreServices<S>) {
-        dispatch(shared, services, &mut self.cancelled);
+    fn dispatch<S: Service>(
+        &mut self,
+        shared: &Rc<ConnShared>,
+        services: &CoreServices<S>,
+        cx: &mut Context<'_>,
+    ) {
+        dispatch(shared, services, &mut self.cancelled, cx);
         // Dropping a glommio task cancels it; done here, outside every borrow.
         self.cancelled.clear();
     }

@@ -143,6 +143,8 @@ pub(crate) struct ConnShared {
     /// The time of the I/O task's current turn; handlers use it instead of reading the clock.
     pub(crate) now: Cell<Instant>,
     pub(crate) closed: Cell<bool>,
+    /// Whether the service was last told this connection is Active (ConnState).
+    pub(crate) active: Cell<bool>,
 }
 
 impl ConnShared {
@@ -154,11 +156,17 @@ impl ConnShared {
             info,
             now: Cell::new(now),
             closed: Cell::new(false),
+            active: Cell::new(false),
         }
     }
 
     pub(crate) fn set_io_waker(&self, waker: &Waker) {
         self.io_waker.set(Some(waker.clone()));
+    }
+
+    /// The I/O task is running: wake-ups from handlers it polls itself are not needed.
+    pub(crate) fn clear_io_waker(&self) {
+        self.io_waker.take();
     }
 
     /// New output is waiting in the connection: let the I/O task write it.

@@ -181,7 +181,7 @@ impl StaticFiles {
         }
         let entity = Entity {
             len: BUILTIN_INDEX.len() as u64,
-            etag: format!("\"builtin-{:016x}\"", fnv1a(BUILTIN_INDEX.as_bytes())),
+            etag: builtin_etag().to_string(),
             modified: None,
             content_type: "text/html; charset=utf-8",
         };
@@ -193,6 +193,12 @@ impl StaticFiles {
         };
         decide(method, headers, &entity, body)
     }
+}
+
+/// The built-in page's ETag, hashed once per process rather than once per request.
+fn builtin_etag() -> &'static str {
+    static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ETAG.get_or_init(|| format!("\"builtin-{:016x}\"", fnv1a(BUILTIN_INDEX.as_bytes())))
 }
 
 /// FNV-1a, for a stable ETag of the built-in page.
