@@ -202,8 +202,6 @@ fn rst_stream_is_never_answered_with_rst_stream() {
 }
 
 #[test]
-#[ignore = "bug: DATA on a reserved (local) push stream is answered RST_STREAM(STREAM_CLOSED); \
-RFC 9113 §5.1 requires a connection error PROTOCOL_ERROR"]
 fn data_on_a_reserved_local_stream_is_a_protocol_error() {
     // RFC 9113 §5.1 reserved (local): anything but RST_STREAM, PRIORITY, WINDOW_UPDATE
     // MUST be a connection error PROTOCOL_ERROR.

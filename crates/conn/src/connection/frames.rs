@@ -220,6 +220,15 @@ impl Connection {
         let Some(stream) = self.store.get_mut(key) else {
             return;
         };
+        if stream.state() == crate::StreamState::ReservedLocal {
+            // §5.1 reserved (local): anything but RST_STREAM, PRIORITY or WINDOW_UPDATE
+            // is a connection PROTOCOL_ERROR.
+            return self.connection_error(
+                ErrorCode::ProtocolError,
+                "DATA on a reserved stream",
+                now,
+            );
+        }
         if !stream.recv_open {
             // §5.1 half-closed (remote): DATA is a STREAM_CLOSED stream error.
             self.conn_recv.release(len);
