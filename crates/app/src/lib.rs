@@ -1,10 +1,51 @@
-//! h2ring: thread-per-core io_uring HTTP/2 server runtime.
+//! h2ring: a thread-per-core io_uring HTTP/2 server runtime.
 //!
-//! This crate owns the protocol-independent runtime: pinned per-core glommio
-//! executors with their own `SO_REUSEPORT` listeners ([`Server`]), graceful
-//! shutdown ([`ShutdownHandle`]), static files ([`static_files`]) and
-//! metrics ([`metrics`]). An HTTP/2 driver plugs in as the per-core
-//! [`ConnectionFn`] passed to [`Server::start`].
+//! The model in one page:
+//!
+//! - A [`Server`] runs one pinned glommio executor per core, each with its own
+//!   `SO_REUSEPORT` listener. A connection is accepted, served and closed on one core.
+//! - You give it a **factory** that runs once on each core and returns that core's
+//!   [`Service`]. Because a service never leaves its core it may be `!Send`: per-core
+//!   caches, pools and counters need no locks.
+//! - A [`Service`] answers an [`http::Request`] with an [`http::Response`]. Request bodies
+//!   stream in through [`RequestBody`] (reading opens the HTTP/2 flow-control window:
+//!   an unread body stops the client); response bodies are [`Body::from`] bytes or are
+//!   streamed through a [`BodyWriter`] that waits for the client (backpressure).
+//! - The [`Context`] of a request gives the connection facts and the HTTP/2 extras:
+//!   1xx responses (103 Early Hints), server push, resets. A handler's future is dropped
+//!   when the client resets its stream; a panicking handler costs only its stream.
+//! - Every port speaks HTTP/2 (prior knowledge) and HTTP/1.1 (with `Upgrade: h2c`); TLS
+//!   with ALPN is in [`tls`] and [`serve::connection_fn`].
+//! - [`ShutdownHandle::shutdown`] (or SIGTERM with [`Server::serve`]) stops accepting,
+//!   sends GOAWAY everywhere, lets open streams finish within the drain deadline.
+//!
+//! ```no_run
+//! use std::cell::Cell;
+//! use std::rc::Rc;
+//! use h2ring::{service_fn, Body, Context, Request, Response, Server};
+//!
+//! let server = Server::builder()
+//!     .listen("127.0.0.1:8080".parse().unwrap())
+//!     .build()
+//!     .expect("valid configuration");
+//! // Runs once per core: the counter is per-core state, no lock needed.
+//! let summary = server.serve(|_core| {
+//!     let hits = Rc::new(Cell::new(0u64));
+//!     service_fn(move |_req: Request, cx: Context| {
+//!         let hits = hits.clone();
+//!         async move {
+//!             hits.set(hits.get() + 1);
+//!             let text = format!("hello from core {} (#{})\n", cx.conn_info().core, hits.get());
+//!             Response::new(Body::from(text))
+//!         }
+//!     })
+//! });
+//! println!("{}", summary.expect("server ran"));
+//! ```
+//!
+//! Errors a caller can act on are typed: [`StartError`] at start-up, [`StreamError`] on a
+//! stream. The protocol itself lives in the sans-IO crate `h2ring-conn`, configured here
+//! through [`Http2Config`].
 
 pub mod cli;
 pub mod config;

@@ -148,6 +148,28 @@ impl Server {
         running.await_ready(ready_rx)
     }
 
+    /// Starts serving `Service`s: `factory` runs once on each core and returns that core's
+    /// service (which may be `!Send` and hold per-core state). Every port speaks HTTP/2
+    /// with prior knowledge and HTTP/1.1 (with `Upgrade: h2c`), told apart by the first
+    /// octets. For TLS, build the callback with [`crate::serve::connection_fn`] and use
+    /// [`Server::start`].
+    pub fn start_service<F, S>(self, factory: F) -> Result<RunningServer, StartError>
+    where
+        F: Fn(&CoreContext) -> S + Send + Sync + 'static,
+        S: crate::Service,
+    {
+        self.start(move |core: &CoreContext| crate::serve::connection_fn(core, factory(core), None))
+    }
+
+    /// [`Server::start_service`], then SIGINT/SIGTERM handling, blocking until stopped.
+    pub fn serve<F, S>(self, factory: F) -> Result<ShutdownSummary, StartError>
+    where
+        F: Fn(&CoreContext) -> S + Send + Sync + 'static,
+        S: crate::Service,
+    {
+        self.run(move |core: &CoreContext| crate::serve::connection_fn(core, factory(core), None))
+    }
+
     /// Starts the server, turns SIGINT/SIGTERM into graceful shutdown (a
     /// second signal exits at once), and blocks until it has stopped.
     pub fn run<F>(self, factory: F) -> Result<ShutdownSummary, StartError>
