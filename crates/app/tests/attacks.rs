@@ -693,3 +693,23 @@ fn body_reader() -> impl h2ring::Service {
         http::Response::new(h2ring::Body::from(Bytes::from(len.to_string())))
     })
 }
+
+/// Regression (found by this file): a client that sends the preface, SETTINGS and a
+/// whole request in its first packet and then waits must be answered. The octets the
+/// cleartext sniffer read ahead used to wait for a next read that never came, until the
+/// preface timeout closed the connection in silence.
+#[test]
+fn request_in_the_first_packet_is_answered() {
+    let server = LiveServer::start("first-packet", &[]);
+    let mut attacker = Attacker::connect(server.addr);
+    let mut out = bytes::BytesMut::from(&h2ring_frame::PREFACE[..]);
+    Frame::Settings(Settings::new(vec![])).encode(&mut out);
+    request(1, "GET", "/index.html", true).encode(&mut out);
+    attacker.write(&out).unwrap();
+    let done = attacker.wait_for(
+        Duration::from_secs(2),
+        |f| matches!(f, Frame::Data(d) if d.stream_id == StreamId::new(1) && d.end_stream),
+    );
+    assert!(done.is_some(), "no answer: {:?}", attacker.seen);
+    assert_eq!(attacker.status(1), Some(200));
+}
