@@ -24,6 +24,35 @@ fn unread_control_frames_past_the_limit_are_enhance_your_calm() {
 }
 
 #[test]
+fn a_flood_before_our_first_write_keeps_our_settings_first() {
+    // RFC 9113 §3.4: the server's SETTINGS is its first frame, even when a control-frame
+    // flood arrives with the preface and trips the queue bound before anything was written.
+    let mut c = Client::raw(Config {
+        max_queued_control_frames: 16,
+        ..Config::default()
+    });
+    let mut input = bytes::BytesMut::from(&h2ring_frame::PREFACE[..]);
+    settings(vec![]).encode(&mut input);
+    for _ in 0..20 {
+        ping([2; 8]).encode(&mut input);
+    }
+    c.send_bytes(&input);
+    let frames = c.frames();
+    assert!(
+        matches!(frames.first(), Some(Frame::Settings(s)) if !s.ack),
+        "{frames:?}"
+    );
+    assert!(matches!(
+        frames.last(),
+        Some(Frame::GoAway(g)) if g.code == ErrorCode::EnhanceYourCalm
+    ));
+    assert!(
+        !frames.iter().any(|f| matches!(f, Frame::Ping(_))),
+        "{frames:?}"
+    );
+}
+
+#[test]
 fn control_frames_that_are_read_do_not_count() {
     let mut c = Client::connected(Config {
         max_queued_control_frames: 16,

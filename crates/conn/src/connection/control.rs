@@ -25,7 +25,9 @@ impl Connection {
     fn count_control(&mut self, now: Instant) -> bool {
         self.queued_control += 1;
         if self.queued_control > self.config.max_queued_control_frames {
-            self.out.clear();
+            // Drop the unread answers, but not our SETTINGS (RFC 9113 §3.4): the GOAWAY
+            // must not be the first frame the peer sees.
+            self.out.truncate(self.preface_out);
             self.queued_control = 0;
             self.connection_error(ErrorCode::EnhanceYourCalm, "control frame flood", now);
             return false;

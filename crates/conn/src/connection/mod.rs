@@ -114,6 +114,10 @@ pub struct Connection {
     scratch: BytesMut,
     /// Control frames in `out` the peer has not been handed yet (flood bound).
     queued_control: usize,
+    /// Octets at the front of `out` that are our connection preface (SETTINGS and the
+    /// connection WINDOW_UPDATE), not yet handed to the driver: kept when a flood drops
+    /// the rest of `out`, since RFC 9113 §3.4 makes SETTINGS our first frame.
+    preface_out: usize,
     events: VecDeque<Event>,
     /// SETTINGS frames we sent and the peer has not acknowledged.
     unacked_settings: u32,
@@ -171,6 +175,7 @@ impl Connection {
             out: BytesMut::new(),
             scratch: BytesMut::new(),
             queued_control: 0,
+            preface_out: 0,
             events: VecDeque::new(),
             unacked_settings: 0,
             goaway_sent: None,
@@ -222,6 +227,7 @@ impl Connection {
                 control::encode_window_update(StreamId::ZERO, inc, &mut self.out);
             }
         }
+        self.preface_out = self.out.len();
     }
 
     /// Where the connection is in its life.

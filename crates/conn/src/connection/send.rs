@@ -324,6 +324,7 @@ impl Connection {
             }
         }
         self.control_frames_flushed();
+        self.preface_out = 0;
         if matches!(self.phase, Phase::Open | Phase::Draining) {
             self.write_data(dst, now);
         }
