@@ -307,6 +307,7 @@ fn zero_window_streams_are_cancelled_after_the_stream_timeout() {
         "zero-window",
         &["--stream-timeout", "1", "--max-concurrent-streams", "100"],
     );
+    server.add_big_file();
     let good = GoodClient::start(server.addr);
     let rss = RssSampler::start(&server);
     let mut attacker = Attacker::open_with(server.addr, vec![Setting::InitialWindowSize(0)]);
@@ -351,6 +352,7 @@ fn zero_window_streams_are_cancelled_after_the_stream_timeout() {
 #[test]
 fn slow_reader_is_disconnected_after_the_write_timeout() {
     let mut server = LiveServer::start("slow-read", &["--write-timeout", "1"]);
+    server.add_big_file();
     let good = GoodClient::start(server.addr);
     let rss = RssSampler::start(&server);
     let max = h2ring_frame::MAX_WINDOW_SIZE;

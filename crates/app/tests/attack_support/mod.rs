@@ -37,12 +37,11 @@ pub struct LiveServer {
 
 impl LiveServer {
     /// Starts the binary on one core with `extra` flags; the root holds `/index.html`
-    /// ([`PAGE`]) and `/big.bin` ([`BIG_FILE_LEN`] octets).
+    /// ([`PAGE`]).
     pub fn start(tag: &str, extra: &[&str]) -> LiveServer {
         let root = std::env::temp_dir().join(format!("h2ring-attack-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&root).unwrap();
         std::fs::write(root.join("index.html"), PAGE).unwrap();
-        std::fs::write(root.join("big.bin"), vec![0x5a; BIG_FILE_LEN]).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_h2ring"))
             .args(["--listen", "127.0.0.1:0", "--cores", "1", "--log", "error"])
             .arg("--root")
@@ -68,6 +67,11 @@ impl LiveServer {
             let _ = stdout.read_to_end(&mut sink);
         });
         LiveServer { child, root, addr }
+    }
+
+    /// Adds `/big.bin` ([`BIG_FILE_LEN`] octets) to the served root.
+    pub fn add_big_file(&self) {
+        std::fs::write(self.root.join("big.bin"), vec![0x5a; BIG_FILE_LEN]).unwrap();
     }
 
     /// The server's resident set size in KiB (`VmRSS` of `/proc/PID/status`).
