@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -82,11 +82,6 @@ impl LiveServer {
     /// Whether the process is still running (it must never crash under attack).
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Its root directory.
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 }
 
@@ -576,17 +571,6 @@ pub fn hpack_int(value: usize, n: u32, flags: u8, dst: &mut Vec<u8>) {
         rest /= 128;
     }
     dst.push(rest as u8);
-}
-
-/// An HPACK literal with a new name, raw (not Huffman) strings, with the representation
-/// `flags` (0x40 incremental indexing, 0x00 without indexing).
-pub fn hpack_literal(flags: u8, name: &[u8], value: &[u8], dst: &mut Vec<u8>) {
-    let prefix = if flags == 0x40 { 6 } else { 4 };
-    hpack_int(0, prefix, flags, dst);
-    hpack_int(name.len(), 7, 0, dst);
-    dst.extend_from_slice(name);
-    hpack_int(value.len(), 7, 0, dst);
-    dst.extend_from_slice(value);
 }
 
 /// A request head using only the static table and literals without indexing, so the
