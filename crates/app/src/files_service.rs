@@ -10,8 +10,10 @@ use crate::service::{service_fn, Body, Context, Request, Response, Service};
 use crate::static_files::{read_file_range, BodySource, StaticFiles};
 
 /// Files up to this size are read into memory in one go; larger ones are streamed in
-/// chunks of this size so a large download costs bounded memory per stream.
-pub const FILE_CHUNK: u64 = 256 * 1024;
+/// chunks of this size so a large download costs bounded memory per stream. Equal to the
+/// default per-stream send buffer: a stream stalled by a client that never opens its
+/// window then holds at most about two chunks (CVE-2019-9517).
+pub const FILE_CHUNK: u64 = 64 * 1024;
 
 /// Serves `files`: GET and HEAD, with the conditional and range handling of
 /// [`StaticFiles`]; other methods get 405.

@@ -18,7 +18,8 @@ use crate::sniff::{sniff, Sniffed};
 use crate::tls::{handshake, NegotiatedProtocol, TlsAcceptor, TlsInfo};
 
 /// How long a cleartext client gets to send its first octets (the preface or a request
-/// line) before it is disconnected.
+/// line) before it is disconnected, unless the connection config's `preface_timeout`
+/// says otherwise (it does: the two are the same deadline seen from two layers).
 pub const DEFAULT_FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Builds the per-core connection callback serving `service` over HTTP/2 and HTTP/1.1,
@@ -115,7 +116,7 @@ async fn serve_connection<S: Service>(
         None => {
             let mut stream = stream;
             let services = per_core.services();
-            match sniff(&mut stream, DEFAULT_FIRST_BYTES_TIMEOUT).await {
+            match sniff(&mut stream, per_core.core.conn_config().preface_timeout).await {
                 Sniffed::Http2(read) => serve_h2(stream, read, info, services).await,
                 Sniffed::Http1(read) => {
                     crate::http1::serve(stream, read, info, services, false).await
