@@ -147,7 +147,8 @@ error_log {work}/nginx-error.log warn;
 events {{ worker_connections 30000; }}
 http {{
     access_log off;
-    sendfile on;
+    # sendfile off: with it, -c 1 -m 1 waits ~40 ms per response (Nagle vs delayed ACK).
+    sendfile off;
     keepalive_timeout 300s;
     keepalive_requests 1000000000;
     http2_max_requests 1000000000;
@@ -417,6 +418,12 @@ def main():
                             f"client {client_cpu:.2f} CPU-s  errors {r.get('errors', 0):.0f}")
         if "idle" in wanted:
             for peer in peers:
+                # A fresh server: memory kept from the load profiles would hide the cost.
+                old = servers.pop((peer, "plain"))
+                old.stop()
+                argv = dict(cmds[peer])["plain"]
+                servers[(peer, "plain")] = Server(peer, "plain", argv, args.work)
+                time.sleep(0.5)
                 idle[peer] = measure_idle(bins, servers[(peer, "plain")], PORTS[peer], args.work)
                 log(f"idle {peer}: {idle[peer]}")
     finally:
