@@ -94,45 +94,122 @@ async fn serve_connection<S: Service>(
     info: ConnInfo,
     per_core: Rc<PerCore<S>>,
 ) {
-    match &per_core.tls {
-        Some((config, timeout)) => {
-            let done = match handshake(stream, config.clone(), *timeout).await {
-                Ok(done) => done,
-                Err(e) => {
-                    tracing::debug!(peer = %info.peer, "TLS handshake failed: {e}");
-                    return;
-                }
-            };
-            let services = per_core.services_with_tls(done.info);
-            match done.protocol {
-                NegotiatedProtocol::Http2 => {
-                    serve_h2(done.stream, BytesMut::new(), info, services).await
-                }
-                NegotiatedProtocol::Http11 => {
-                    crate::http1::serve(done.stream, BytesMut::new(), info, services, true).await
-                }
-            }
+    // Each path is boxed: the connection's future then holds only the path it runs, not
+    // the largest of them (a TLS session is kilobytes; idle h2c connections should cost
+    // little).
+    if per_core.tls.is_some() {
+        Box::pin(serve_tls(stream, info, per_core)).await
+    } else {
+        Box::pin(serve_cleartext(stream, info, per_core)).await
+    }
+}
+
+async fn serve_tls<S: Service>(
+    stream: glommio::net::TcpStream,
+    info: ConnInfo,
+    per_core: Rc<PerCore<S>>,
+) {
+    let Some((config, timeout)) = &per_core.tls else {
+        return;
+    };
+    let done = match handshake(stream, config.clone(), *timeout).await {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::debug!(peer = %info.peer, "TLS handshake failed: {e}");
+            return;
         }
-        None => {
-            let mut stream = stream;
-            let services = per_core.services();
-            match sniff(&mut stream, per_core.core.conn_config().preface_timeout).await {
-                Sniffed::Http2(read) => serve_h2(stream, read, info, services).await,
-                Sniffed::Http1(read) => {
-                    crate::http1::serve(stream, read, info, services, false).await
-                }
-                Sniffed::Gone => {}
-            }
+    };
+    let services = per_core.services_with_tls(done.info);
+    match done.protocol {
+        NegotiatedProtocol::Http2 => {
+            Box::pin(serve_h2(done.stream, BytesMut::new(), info, services)).await
+        }
+        NegotiatedProtocol::Http11 => {
+            Box::pin(crate::http1::serve(
+                done.stream,
+                BytesMut::new(),
+                info,
+                services,
+                true,
+            ))
+            .await
         }
     }
 }
 
+async fn serve_cleartext<S: Service>(
+    mut stream: glommio::net::TcpStream,
+    info: ConnInfo,
+    per_core: Rc<PerCore<S>>,
+) {
+    let services = per_core.services();
+    // Boxed too: the sniffer's read buffer is freed once the protocol is known.
+    let sniffed = Box::pin(sniff(
+        &mut stream,
+        per_core.core.conn_config().preface_timeout,
+    ))
+    .await;
+    match sniffed {
+        Sniffed::Http2(read) => Box::pin(serve_h2(stream, read, info, services)).await,
+        Sniffed::Http1(read) => {
+            Box::pin(crate::http1::serve(stream, read, info, services, false)).await
+        }
+        Sniffed::Gone => {}
+    }
+}
+
 /// Runs the HTTP/2 driver with a fresh connection.
-async fn serve_h2<S, T>(stream: T, read: BytesMut, info: ConnInfo, services: Rc<CoreServices<S>>)
+fn serve_h2<S, T>(
+    stream: T,
+    read: BytesMut,
+    info: ConnInfo,
+    services: Rc<CoreServices<S>>,
+) -> impl std::future::Future<Output = ()>
 where
     S: Service,
     T: AsyncRead + AsyncWrite + Unpin,
 {
     let conn = Connection::new(services.core.conn_config().clone(), Instant::now());
-    crate::h2::io::serve(stream, read, conn, info, services).await;
+    crate::h2::io::serve(stream, read, conn, info, services)
+}
+
+#[cfg(test)]
+mod future_sizes {
+    //! Every connection, idle ones included, holds its serving future: keep it small
+    //! (issue target: under 8 KiB of server memory per idle HTTP/2 connection).
+
+    fn size_of_future<F, A, B, C, Fut>(_: F) -> usize
+    where
+        F: Fn(A, B, C) -> Fut,
+    {
+        std::mem::size_of::<Fut>()
+    }
+
+    type Svc =
+        crate::ServiceFn<fn(crate::Request, crate::Context) -> std::future::Ready<crate::Response>>;
+
+    #[test]
+    fn connection_futures_stay_small() {
+        let outer = size_of_future(super::serve_connection::<Svc>);
+        let cleartext = size_of_future(super::serve_cleartext::<Svc>);
+        let h2 = size_of_future(
+            |a: glommio::net::TcpStream,
+             b: crate::ConnInfo,
+             c: std::rc::Rc<crate::h2::dispatch::CoreServices<Svc>>| {
+                crate::h2::io::serve(
+                    a,
+                    bytes::BytesMut::new(),
+                    h2ring_conn::Connection::new(Default::default(), std::time::Instant::now()),
+                    b,
+                    c,
+                )
+            },
+        );
+        assert!(outer <= 512, "serve_connection future is {outer} bytes");
+        assert!(
+            cleartext <= 1024,
+            "serve_cleartext future is {cleartext} bytes"
+        );
+        assert!(h2 <= 1536, "h2 driver future is {h2} bytes");
+    }
 }

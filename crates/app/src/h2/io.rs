@@ -70,18 +70,37 @@ impl Drop for Teardown {
 
 /// Serves HTTP/2 on any byte transport (a TCP socket, a TLS session, or a socket whose
 /// first bytes were already read into `read_ahead` while sniffing the protocol).
-pub(crate) async fn serve<S, T>(
+///
+/// Not an `async fn`: the connection moves into its `Rc` before the future exists, so the
+/// future (allocated for every connection, idle ones included) does not carry a second,
+/// dead copy of it.
+pub(crate) fn serve<S, T>(
     stream: T,
     read_ahead: BytesMut,
     conn: Connection,
     info: ConnInfo,
     services: Rc<CoreServices<S>>,
-) where
+) -> impl std::future::Future<Output = ()>
+where
     S: Service,
     T: AsyncRead + AsyncWrite + Unpin,
 {
     let now = Instant::now();
     let shared = Rc::new(ConnShared::new(conn, info, now));
+    drive(stream, read_ahead, shared, info, services, now)
+}
+
+async fn drive<S, T>(
+    stream: T,
+    read_ahead: BytesMut,
+    shared: Rc<ConnShared>,
+    info: ConnInfo,
+    services: Rc<CoreServices<S>>,
+    now: Instant,
+) where
+    S: Service,
+    T: AsyncRead + AsyncWrite + Unpin,
+{
     let _teardown = Teardown(shared.clone());
     let mut io = Io {
         stream,
