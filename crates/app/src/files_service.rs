@@ -1,13 +1,15 @@
 //! The service the `h2ring` binary runs: static files (or the built-in page) over the
 //! handler API.
 
+use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
 use crate::service::{service_fn, Body, Context, Request, Response, Service};
-use crate::static_files::{read_file_range, BodySource, StaticFiles};
+use crate::static_files::{read_file_range, BodySource, FileCache, StaticFiles};
 
 /// Files up to this size are read into memory in one go; larger ones are streamed in
 /// chunks of this size so a large download costs bounded memory per stream. Equal to the
@@ -17,15 +19,20 @@ pub const FILE_CHUNK: u64 = 64 * 1024;
 
 /// Serves `files`: GET and HEAD, with the conditional and range handling of
 /// [`StaticFiles`]; other methods get 405.
+///
+/// Call it once per core: each core keeps its own [`FileCache`] (paths resolved and small
+/// files read within the last second), no lock.
 pub fn files_service(files: StaticFiles) -> impl Service {
     let files = Rc::new(files);
+    let cache = Rc::new(RefCell::new(FileCache::new()));
     service_fn(move |req: Request, _cx: Context| {
         let files = files.clone();
-        async move { respond(&files, req).await }
+        let cache = cache.clone();
+        async move { respond(&files, &cache, req).await }
     })
 }
 
-async fn respond(files: &StaticFiles, req: Request) -> Response {
+async fn respond(files: &StaticFiles, cache: &RefCell<FileCache>, req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = http::Response::new(Body::empty());
         *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
@@ -36,7 +43,13 @@ async fn respond(files: &StaticFiles, req: Request) -> Response {
         return r;
     }
     let (parts, _body) = req.into_parts();
-    let decided = files.respond_parts(&parts);
+    let decided = cache.borrow_mut().respond(
+        files,
+        &parts.method,
+        parts.uri.path(),
+        &parts.headers,
+        Instant::now(),
+    );
     let body = match decided.body {
         BodySource::Empty => Body::empty(),
         BodySource::Bytes(b) => Body::from(b),

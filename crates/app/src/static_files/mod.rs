@@ -7,6 +7,7 @@
 //! small files on a page-cache-warm disk; large or cold files should go
 //! through glommio's file APIs (`glommio::io::DmaFile`) in the driver.
 
+mod cache;
 mod httpdate;
 mod mime;
 mod path;
@@ -21,6 +22,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 
+pub use cache::{FileCache, CACHE_MAX_BYTES, CACHE_MAX_ENTRIES, CACHE_MAX_FILE, CACHE_TTL};
 pub use httpdate::{format_http_date, parse_http_date};
 pub use mime::{content_type_for, DEFAULT_CONTENT_TYPE};
 pub use path::{relative_path, resolve_under, PathRefusal};
@@ -75,7 +77,65 @@ pub struct StaticFiles {
     root: Option<PathBuf>,
 }
 
+/// What a request path names.
+pub(crate) enum Resolved {
+    /// The built-in page (no root directory): the relative path asked for.
+    Builtin(PathBuf),
+    /// A regular file under the root.
+    File(ResolvedFile),
+    /// A fixed answer: refused, not found, or a redirect to the directory.
+    Answer(StaticResponse),
+}
+
+/// A file found under the root, with its validators and, when cached, its bytes.
+#[derive(Clone)]
+pub(crate) struct ResolvedFile {
+    entity: Entity,
+    path: PathBuf,
+    /// The whole file, when it was small enough to keep in memory.
+    contents: Option<Bytes>,
+}
+
+impl ResolvedFile {
+    /// The response for this file: conditional and range handling, body from memory when
+    /// the contents are cached (zero-copy slices) or from the file.
+    pub(crate) fn respond(&self, method: &Method, headers: &HeaderMap) -> StaticResponse {
+        let body = |offset: u64, len: u64| match &self.contents {
+            Some(bytes) => {
+                let start = usize::try_from(offset)
+                    .unwrap_or(usize::MAX)
+                    .min(bytes.len());
+                let end = start
+                    .saturating_add(usize::try_from(len).unwrap_or(0))
+                    .min(bytes.len());
+                BodySource::Bytes(bytes.slice(start..end))
+            }
+            None => BodySource::File {
+                path: self.path.clone(),
+                offset,
+                len,
+            },
+        };
+        decide(method, headers, &self.entity, body)
+    }
+
+    pub(crate) fn len(&self) -> u64 {
+        self.entity.len
+    }
+
+    /// Keeps the file's bytes in memory (for the cache).
+    pub(crate) fn with_contents(mut self, bytes: Bytes) -> Self {
+        self.contents = Some(bytes);
+        self
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// Validators and size of one representation.
+#[derive(Clone)]
 struct Entity {
     len: u64,
     etag: String,
@@ -119,54 +179,60 @@ impl StaticFiles {
     /// percent-encoded) with request `headers`.
     pub fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> StaticResponse {
         if method != Method::GET && method != Method::HEAD {
-            let mut r = simple(StatusCode::METHOD_NOT_ALLOWED);
-            r.headers
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return r;
+            return method_not_allowed();
         }
+        match self.resolve(path) {
+            Resolved::Builtin(relative) => self.builtin_page(method, &relative, headers),
+            Resolved::Answer(response) => response,
+            Resolved::File(file) => file.respond(method, headers),
+        }
+    }
+
+    /// Maps a request path onto what it names: a file, the built-in page, or a fixed
+    /// answer (403, 404, a redirect). Only this step touches the file system, which is
+    /// what [`FileCache`] remembers.
+    pub(crate) fn resolve(&self, path: &str) -> Resolved {
         let relative = match relative_path(path) {
             Ok(rel) => rel,
-            Err(refusal) => return refused(refusal),
+            Err(refusal) => return Resolved::Answer(refused(refusal)),
         };
         let Some(root) = &self.root else {
-            return self.builtin_page(method, &relative, headers);
+            return Resolved::Builtin(relative);
         };
         let mut file = match resolve_under(root, &relative) {
             Ok(file) => file,
-            Err(refusal) => return refused(refusal),
+            Err(refusal) => return Resolved::Answer(refused(refusal)),
         };
         let Ok(mut meta) = std::fs::metadata(&file) else {
-            return simple(StatusCode::NOT_FOUND);
+            return Resolved::Answer(simple(StatusCode::NOT_FOUND));
         };
         if meta.is_dir() {
             // Relative links in the index need the trailing slash.
             if !path.split('?').next().unwrap_or_default().ends_with('/') {
-                return redirect_to_dir(path);
+                return Resolved::Answer(redirect_to_dir(path));
             }
             file = match resolve_under(root, &relative.join(INDEX_FILE)) {
                 Ok(index) => index,
-                Err(refusal) => return refused(refusal),
+                Err(refusal) => return Resolved::Answer(refused(refusal)),
             };
             match std::fs::metadata(&file) {
                 Ok(m) => meta = m,
-                Err(_) => return simple(StatusCode::NOT_FOUND),
+                Err(_) => return Resolved::Answer(simple(StatusCode::NOT_FOUND)),
             }
         }
         if !meta.is_file() {
-            return simple(StatusCode::NOT_FOUND);
+            return Resolved::Answer(simple(StatusCode::NOT_FOUND));
         }
-        let entity = Entity {
-            len: meta.len(),
-            etag: file_etag(&meta),
-            modified: meta.modified().ok(),
-            content_type: content_type_for(&file),
-        };
-        let body = |offset, len| BodySource::File {
-            path: file.clone(),
-            offset,
-            len,
-        };
-        decide(method, headers, &entity, body)
+        Resolved::File(ResolvedFile {
+            entity: Entity {
+                len: meta.len(),
+                etag: file_etag(&meta),
+                modified: meta.modified().ok(),
+                content_type: content_type_for(&file),
+            },
+            path: file,
+            contents: None,
+        })
     }
 
     fn builtin_page(
@@ -321,6 +387,13 @@ fn decide(
         headers: out,
         body,
     }
+}
+
+fn method_not_allowed() -> StaticResponse {
+    let mut r = simple(StatusCode::METHOD_NOT_ALLOWED);
+    r.headers
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    r
 }
 
 fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {

@@ -1,0 +1,234 @@
+//! A per-core cache of what request paths resolve to, so a busy static site does not pay
+//! a `realpath`, a `stat`, an `open` and a `read` per request (nginx's open_file_cache,
+//! h2o's file cache). Entries live [`CACHE_TTL`]; changes on disk show within that time.
+//! Small files keep their bytes, served as zero-copy slices. Per core and `!Send`: no lock.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use http::{HeaderMap, Method};
+
+use super::{read_file_range, Resolved, StaticFiles, StaticResponse};
+
+/// How long a resolution is trusted before the file system is asked again.
+pub const CACHE_TTL: Duration = Duration::from_secs(1);
+/// Files up to this size are kept in memory.
+pub const CACHE_MAX_FILE: u64 = 64 * 1024;
+/// Paths remembered per core; past it the cache starts over.
+pub const CACHE_MAX_ENTRIES: usize = 4096;
+/// File bytes kept per core; past it the cache starts over.
+pub const CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+struct Entry {
+    at: Instant,
+    resolved: Resolved,
+}
+
+/// See the module docs.
+pub struct FileCache {
+    entries: HashMap<String, Entry>,
+    bytes: usize,
+}
+
+impl Default for FileCache {
+    fn default() -> Self {
+        FileCache::new()
+    }
+}
+
+impl FileCache {
+    pub fn new() -> Self {
+        FileCache {
+            entries: HashMap::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Paths currently cached.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// [`StaticFiles::respond`] through the cache.
+    pub fn respond(
+        &mut self,
+        files: &StaticFiles,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        now: Instant,
+    ) -> StaticResponse {
+        if method != Method::GET && method != Method::HEAD {
+            return super::method_not_allowed();
+        }
+        let fresh = self
+            .entries
+            .get(path)
+            .is_some_and(|e| now.saturating_duration_since(e.at) < CACHE_TTL);
+        if !fresh {
+            let resolved = self.load(files, path);
+            self.insert(path, resolved, now);
+        }
+        match self.entries.get(path).map(|e| &e.resolved) {
+            Some(Resolved::File(file)) => file.respond(method, headers),
+            Some(Resolved::Answer(response)) => response.clone(),
+            Some(Resolved::Builtin(relative)) => {
+                let relative = relative.clone();
+                files.builtin_page(method, &relative, headers)
+            }
+            // Only when the entry could not be stored: answer without the cache.
+            None => files.respond(method, path, headers),
+        }
+    }
+
+    fn load(&self, files: &StaticFiles, path: &str) -> Resolved {
+        match files.resolve(path) {
+            Resolved::File(file) if file.len() <= CACHE_MAX_FILE => {
+                match read_file_range(file.path(), 0, file.len()) {
+                    Ok(bytes) if bytes.len() as u64 == file.len() => {
+                        Resolved::File(file.with_contents(bytes))
+                    }
+                    // Changed under us: serve it from the file, uncached bytes.
+                    _ => Resolved::File(file),
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn insert(&mut self, path: &str, resolved: Resolved, now: Instant) {
+        let size = match &resolved {
+            Resolved::File(f) if f.contents.is_some() => f.len() as usize,
+            _ => 0,
+        };
+        if let Some(old) = self.entries.remove(path) {
+            if let Resolved::File(f) = &old.resolved {
+                if f.contents.is_some() {
+                    self.bytes -= f.len() as usize;
+                }
+            }
+        }
+        if self.entries.len() >= CACHE_MAX_ENTRIES || self.bytes + size > CACHE_MAX_BYTES {
+            // Simple and bounded: start over rather than track recency.
+            self.entries.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        self.entries
+            .insert(path.to_string(), Entry { at: now, resolved });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::static_files::BodySource;
+    use http::{header, HeaderValue, StatusCode};
+
+    fn temp_root(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("h2ring-cache-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_cached_file_is_served_from_memory_until_the_ttl_passes() {
+        let root = temp_root("ttl");
+        std::fs::write(root.join("a.txt"), b"hello cache").unwrap();
+        let files = StaticFiles::new(&root).unwrap();
+        let mut cache = FileCache::new();
+        let t0 = Instant::now();
+        let first = cache.respond(&files, &Method::GET, "/a.txt", &HeaderMap::new(), t0);
+        assert_eq!(first.status, StatusCode::OK);
+        assert_eq!(
+            first.body,
+            BodySource::Bytes(bytes::Bytes::from_static(b"hello cache"))
+        );
+        // The file goes away; within the TTL the cache still answers without the disk.
+        std::fs::remove_file(root.join("a.txt")).unwrap();
+        let again = cache.respond(
+            &files,
+            &Method::GET,
+            "/a.txt",
+            &HeaderMap::new(),
+            t0 + CACHE_TTL / 2,
+        );
+        assert_eq!(again.status, StatusCode::OK);
+        // After the TTL the file system is asked again.
+        let later = cache.respond(
+            &files,
+            &Method::GET,
+            "/a.txt",
+            &HeaderMap::new(),
+            t0 + CACHE_TTL,
+        );
+        assert_eq!(later.status, StatusCode::NOT_FOUND);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn ranges_and_conditionals_work_on_cached_bytes() {
+        let root = temp_root("range");
+        std::fs::write(root.join("b.txt"), b"0123456789").unwrap();
+        let files = StaticFiles::new(&root).unwrap();
+        let mut cache = FileCache::new();
+        let now = Instant::now();
+        let full = cache.respond(&files, &Method::GET, "/b.txt", &HeaderMap::new(), now);
+        let etag = full.headers[header::ETAG].clone();
+        let mut range = HeaderMap::new();
+        range.insert(header::RANGE, HeaderValue::from_static("bytes=2-4"));
+        let partial = cache.respond(&files, &Method::GET, "/b.txt", &range, now);
+        assert_eq!(partial.status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(
+            partial.body,
+            BodySource::Bytes(bytes::Bytes::from_static(b"234"))
+        );
+        let mut cond = HeaderMap::new();
+        cond.insert(header::IF_NONE_MATCH, etag);
+        let not_modified = cache.respond(&files, &Method::GET, "/b.txt", &cond, now);
+        assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
+        // Refusals are cached answers too.
+        let refused = cache.respond(
+            &files,
+            &Method::GET,
+            "/../etc/passwd",
+            &HeaderMap::new(),
+            now,
+        );
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(cache.len(), 2);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn large_files_are_not_kept_in_memory_and_the_cache_is_bounded() {
+        let root = temp_root("big");
+        std::fs::write(root.join("big.bin"), vec![7u8; CACHE_MAX_FILE as usize + 1]).unwrap();
+        let files = StaticFiles::new(&root).unwrap();
+        let mut cache = FileCache::new();
+        let now = Instant::now();
+        let big = cache.respond(&files, &Method::GET, "/big.bin", &HeaderMap::new(), now);
+        assert!(
+            matches!(big.body, BodySource::File { .. }),
+            "{:?}",
+            big.body
+        );
+        assert_eq!(cache.bytes, 0);
+        for i in 0..CACHE_MAX_ENTRIES + 10 {
+            cache.respond(
+                &files,
+                &Method::GET,
+                &format!("/missing-{i}"),
+                &HeaderMap::new(),
+                now,
+            );
+        }
+        assert!(cache.len() <= CACHE_MAX_ENTRIES);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
