@@ -115,7 +115,10 @@ fn request_response(c: &mut Criterion) {
             bench.conn.phase()
         );
     }
-    let n = 100_000;
+    let n: u64 = std::env::var("CONN_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let before = allocations();
     for _ in 0..n {
         bench.one_request();

@@ -32,6 +32,9 @@ impl Hasher for IdHasher {
     }
 }
 
+/// Stream slots an idle connection keeps allocated.
+pub(crate) const KEEP_STREAM_SLOTS: usize = 4;
+
 #[derive(Default)]
 pub(crate) struct Store {
     slab: Slab<Stream>,
@@ -107,9 +110,10 @@ impl Store {
     }
 
     /// Gives memory back when the connection goes idle (Go's first TODO: idle connections
-    /// should cost little).
+    /// should cost little) — but only past [`KEEP_STREAM_SLOTS`], so a client that sends
+    /// one request at a time does not pay an allocation per request.
     pub(crate) fn shrink_if_empty(&mut self) {
-        if self.slab.is_empty() && self.slab.capacity() > 0 {
+        if self.slab.is_empty() && self.slab.capacity() > KEEP_STREAM_SLOTS {
             self.slab = Slab::new();
             self.ids = HashMap::default();
         }

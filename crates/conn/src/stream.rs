@@ -56,7 +56,7 @@ pub(crate) struct Stream {
 
     // Send side.
     pub(crate) send_window: SendWindow,
-    pub(crate) queue: VecDeque<Bytes>,
+    pub(crate) queue: ChunkQueue,
     pub(crate) queued_len: usize,
     /// The application has finished its body (END_STREAM goes on the last DATA or trailers).
     pub(crate) end_queued: bool,
@@ -88,7 +88,7 @@ impl Stream {
             expect_continue: false,
             last_recv: now,
             send_window: SendWindow::new(send_window),
-            queue: VecDeque::new(),
+            queue: ChunkQueue::default(),
             queued_len: 0,
             end_queued: false,
             trailers: None,
@@ -124,5 +124,59 @@ impl Stream {
     /// END_STREAM or trailers do not.
     pub(crate) fn needs_window(&self) -> bool {
         self.queued_len > 0
+    }
+}
+
+/// Response body chunks waiting for window. Most responses are one chunk, which lives
+/// inline: no allocation per response.
+#[derive(Default)]
+pub(crate) struct ChunkQueue {
+    front: Option<Bytes>,
+    rest: VecDeque<Bytes>,
+}
+
+impl ChunkQueue {
+    pub(crate) fn push_back(&mut self, chunk: Bytes) {
+        if self.front.is_none() {
+            self.front = Some(chunk);
+        } else {
+            self.rest.push_back(chunk);
+        }
+    }
+
+    pub(crate) fn front_mut(&mut self) -> Option<&mut Bytes> {
+        self.front.as_mut()
+    }
+
+    pub(crate) fn pop_front(&mut self) -> Option<Bytes> {
+        let front = self.front.take();
+        self.front = self.rest.pop_front();
+        front
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.front = None;
+        self.rest.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_queue_keeps_order() {
+        let mut q = ChunkQueue::default();
+        assert!(q.front_mut().is_none());
+        for c in [&b"a"[..], b"b", b"c"] {
+            q.push_back(Bytes::copy_from_slice(c));
+        }
+        assert_eq!(q.pop_front().as_deref(), Some(&b"a"[..]));
+        q.push_back(Bytes::from_static(b"d"));
+        let got: Vec<_> = std::iter::from_fn(|| q.pop_front()).collect();
+        assert_eq!(got, vec![&b"b"[..], b"c", b"d"]);
+        q.push_back(Bytes::from_static(b"e"));
+        q.clear();
+        assert!(q.pop_front().is_none());
     }
 }

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::header::{COOKIE, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::arena::Arena;
 use crate::block::{BlockKind, DecodedBlock};
 use crate::field::{
     field_size, parse_content_length, validate_connection_rules, validate_name, validate_value,
@@ -52,11 +53,18 @@ pub struct BlockCollector {
     cookie: Option<Vec<u8>>,
     content_length: Option<u64>,
     expect_continue: bool,
+    /// Where field bytes are copied; carried from block to block.
+    arena: Arena,
 }
 
 impl BlockCollector {
     /// Starts collecting a block of `kind` under `limits`.
     pub fn new(kind: BlockKind, limits: HeadLimits) -> Self {
+        Self::with_arena(kind, limits, Arena::default())
+    }
+
+    /// Same, reusing the field-bytes arena of the previous block.
+    pub fn with_arena(kind: BlockKind, limits: HeadLimits, arena: Arena) -> Self {
         BlockCollector {
             kind,
             limits,
@@ -70,7 +78,13 @@ impl BlockCollector {
             cookie: None,
             content_length: None,
             expect_continue: false,
+            arena,
         }
+    }
+
+    /// Hands the arena on to the next block's collector.
+    pub fn take_arena(&mut self) -> Arena {
+        std::mem::take(&mut self.arena)
     }
 
     /// §6.5.2 size of all fields seen so far.
@@ -128,7 +142,8 @@ impl BlockCollector {
         }
         // Standard names map to constants without allocating (names are validated above).
         let name = HeaderName::from_bytes(name).map_err(|_| reason::INVALID_NAME)?;
-        let value = HeaderValue::from_bytes(value).map_err(|_| reason::INVALID_VALUE)?;
+        let value = HeaderValue::from_maybe_shared(self.arena.copy(value))
+            .map_err(|_| reason::INVALID_VALUE)?;
         if self.headers.capacity() == 0 {
             self.headers.reserve(INITIAL_HEADER_CAPACITY);
         }
@@ -147,7 +162,7 @@ impl BlockCollector {
         if self.saw_regular {
             return Err(reason::PSEUDO_AFTER_REGULAR.into());
         }
-        Ok(self.pseudo.accept(name, value)?)
+        Ok(self.pseudo.accept(name, value, &mut self.arena)?)
     }
 
     /// RFC 9113 §8.2.3: cookie crumbs are re-joined with "; " before use.

@@ -47,7 +47,8 @@ impl HeadDecoder {
 
     /// Starts a new header block of the given kind.
     pub fn begin(&mut self, kind: BlockKind) {
-        self.block = BlockCollector::new(kind, self.limits);
+        let arena = self.block.take_arena();
+        self.block = BlockCollector::with_arena(kind, self.limits, arena);
     }
 
     /// Feeds one fragment (HEADERS/CONTINUATION payload). Returns `Ok(None)` until

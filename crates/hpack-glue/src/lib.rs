@@ -3,6 +3,7 @@
 //! [`HeadDecoder`] turns HEADERS/CONTINUATION fragments into a validated [`RequestHead`] or
 //! trailers; [`HeadEncoder`] writes response heads, trailers and pushed request heads.
 
+mod arena;
 pub mod hpack;
 
 mod block;

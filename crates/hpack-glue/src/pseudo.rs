@@ -4,6 +4,7 @@
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::Method;
 
+use crate::arena::Arena;
 use crate::field::is_token;
 use crate::reason;
 
@@ -42,15 +43,15 @@ fn set_once<T>(slot: &mut Option<T>, parsed: Result<T, &'static str>) -> Result<
     Ok(())
 }
 
-fn parse_authority(value: &[u8]) -> Result<Authority, &'static str> {
+fn parse_authority(value: &[u8], arena: &mut Arena) -> Result<Authority, &'static str> {
     // RFC 9113 §8.3.1: `:authority` MUST NOT include the deprecated userinfo subcomponent.
     if value.is_empty() || value.contains(&b'@') {
         return Err(reason::INVALID_AUTHORITY);
     }
-    Authority::try_from(value).map_err(|_| reason::INVALID_AUTHORITY)
+    Authority::from_maybe_shared(arena.copy(value)).map_err(|_| reason::INVALID_AUTHORITY)
 }
 
-fn parse_path(value: &[u8]) -> Result<PathAndQuery, &'static str> {
+fn parse_path(value: &[u8], arena: &mut Arena) -> Result<PathAndQuery, &'static str> {
     // RFC 9113 §8.3.1: `:path` MUST NOT be empty for http/https; we reject empty for all.
     if value.is_empty() {
         return Err(reason::EMPTY_PATH);
@@ -64,7 +65,7 @@ fn parse_path(value: &[u8]) -> Result<PathAndQuery, &'static str> {
     if value != b"*" && value.first() != Some(&b'/') {
         return Err(reason::PATH_NOT_ABSOLUTE);
     }
-    PathAndQuery::try_from(value).map_err(|_| reason::INVALID_PATH)
+    PathAndQuery::from_maybe_shared(arena.copy(value)).map_err(|_| reason::INVALID_PATH)
 }
 
 fn parse_protocol(value: &[u8]) -> Result<String, &'static str> {
@@ -77,7 +78,12 @@ fn parse_protocol(value: &[u8]) -> Result<String, &'static str> {
 
 impl RequestPseudo {
     /// Accepts one pseudo-header field (`name` starts with `:`).
-    pub fn accept(&mut self, name: &[u8], value: &[u8]) -> Result<(), &'static str> {
+    pub fn accept(
+        &mut self,
+        name: &[u8],
+        value: &[u8],
+        arena: &mut Arena,
+    ) -> Result<(), &'static str> {
         match name {
             b":method" => set_once(
                 &mut self.method,
@@ -87,8 +93,8 @@ impl RequestPseudo {
                 &mut self.scheme,
                 Scheme::try_from(value).map_err(|_| reason::INVALID_SCHEME),
             ),
-            b":authority" => set_once(&mut self.authority, parse_authority(value)),
-            b":path" => set_once(&mut self.path, parse_path(value)),
+            b":authority" => set_once(&mut self.authority, parse_authority(value, arena)),
+            b":path" => set_once(&mut self.path, parse_path(value, arena)),
             b":protocol" => set_once(&mut self.protocol, parse_protocol(value)),
             // RFC 9113 §8.3: response pseudo-headers MUST NOT appear in requests.
             b":status" => Err(reason::RESPONSE_PSEUDO_IN_REQUEST),
@@ -162,7 +168,7 @@ mod tests {
     fn build(fields: &[(&str, &str)], extended: bool) -> Result<RequestTarget, &'static str> {
         let mut p = RequestPseudo::default();
         for (n, v) in fields {
-            p.accept(n.as_bytes(), v.as_bytes())?;
+            p.accept(n.as_bytes(), v.as_bytes(), &mut Arena::default())?;
         }
         p.finish(extended)
     }
@@ -193,9 +199,12 @@ mod tests {
             assert_eq!(build(&fields, false).unwrap_err(), reason::DUPLICATE_PSEUDO);
         }
         let mut p = RequestPseudo::default();
-        assert_eq!(p.accept(b":foo", b"x"), Err(reason::UNKNOWN_PSEUDO));
         assert_eq!(
-            p.accept(b":status", b"200"),
+            p.accept(b":foo", b"x", &mut Arena::default()),
+            Err(reason::UNKNOWN_PSEUDO)
+        );
+        assert_eq!(
+            p.accept(b":status", b"200", &mut Arena::default()),
             Err(reason::RESPONSE_PSEUDO_IN_REQUEST)
         );
     }
@@ -216,23 +225,44 @@ mod tests {
     #[test]
     fn invalid_values() {
         let mut p = RequestPseudo::default();
-        assert_eq!(p.accept(b":method", b"G E"), Err(reason::INVALID_METHOD));
-        assert_eq!(p.accept(b":method", b""), Err(reason::INVALID_METHOD));
-        assert_eq!(p.accept(b":scheme", b"ht tp"), Err(reason::INVALID_SCHEME));
         assert_eq!(
-            p.accept(b":authority", b"a b"),
+            p.accept(b":method", b"G E", &mut Arena::default()),
+            Err(reason::INVALID_METHOD)
+        );
+        assert_eq!(
+            p.accept(b":method", b"", &mut Arena::default()),
+            Err(reason::INVALID_METHOD)
+        );
+        assert_eq!(
+            p.accept(b":scheme", b"ht tp", &mut Arena::default()),
+            Err(reason::INVALID_SCHEME)
+        );
+        assert_eq!(
+            p.accept(b":authority", b"a b", &mut Arena::default()),
             Err(reason::INVALID_AUTHORITY)
         );
-        assert_eq!(p.accept(b":authority", b""), Err(reason::INVALID_AUTHORITY));
         assert_eq!(
-            p.accept(b":authority", b"user@host"),
+            p.accept(b":authority", b"", &mut Arena::default()),
             Err(reason::INVALID_AUTHORITY)
         );
-        assert_eq!(p.accept(b":path", b""), Err(reason::EMPTY_PATH));
-        assert_eq!(p.accept(b":path", b"/a b"), Err(reason::INVALID_PATH));
-        assert_eq!(p.accept(b":path", b"/a#frag"), Err(reason::INVALID_PATH));
         assert_eq!(
-            p.accept(b":protocol", b"a b"),
+            p.accept(b":authority", b"user@host", &mut Arena::default()),
+            Err(reason::INVALID_AUTHORITY)
+        );
+        assert_eq!(
+            p.accept(b":path", b"", &mut Arena::default()),
+            Err(reason::EMPTY_PATH)
+        );
+        assert_eq!(
+            p.accept(b":path", b"/a b", &mut Arena::default()),
+            Err(reason::INVALID_PATH)
+        );
+        assert_eq!(
+            p.accept(b":path", b"/a#frag", &mut Arena::default()),
+            Err(reason::INVALID_PATH)
+        );
+        assert_eq!(
+            p.accept(b":protocol", b"a b", &mut Arena::default()),
             Err(reason::INVALID_PROTOCOL)
         );
     }

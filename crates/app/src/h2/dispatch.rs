@@ -56,7 +56,7 @@ pub(crate) fn dispatch<S: Service>(
                 head,
                 end_stream,
                 pushed,
-            } => start_request(shared, core, stream, *head, end_stream, pushed, cx),
+            } => start_request(shared, core, stream, head, end_stream, pushed, cx),
             Event::Data {
                 stream,
                 data,

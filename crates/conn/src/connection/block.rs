@@ -242,7 +242,7 @@ impl Connection {
         self.timers.streams_open(now, &self.config);
         self.events.push_back(Event::Request {
             stream: id,
-            head: Box::new(head),
+            head,
             end_stream,
             pushed: false,
         });

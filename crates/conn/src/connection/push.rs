@@ -121,7 +121,7 @@ impl Connection {
         };
         self.events.push_back(Event::Request {
             stream: promised,
-            head: Box::new(head),
+            head,
             end_stream: true,
             pushed: true,
         });

@@ -86,7 +86,7 @@ impl Connection {
         let has_body = !body.is_empty();
         conn.events.push_back(Event::Request {
             stream: UPGRADE_STREAM,
-            head: Box::new(head),
+            head,
             end_stream: !has_body,
             pushed: false,
         });
