@@ -141,6 +141,27 @@ struct Entity {
     etag: String,
     modified: Option<SystemTime>,
     content_type: &'static str,
+    /// Header values made once per resolution (the file cache keeps them), not per request.
+    etag_value: Option<HeaderValue>,
+    modified_value: Option<HeaderValue>,
+}
+
+impl Entity {
+    fn new(
+        len: u64,
+        etag: String,
+        modified: Option<SystemTime>,
+        content_type: &'static str,
+    ) -> Self {
+        Entity {
+            len,
+            etag_value: HeaderValue::from_str(&etag).ok(),
+            modified_value: modified.and_then(|m| HeaderValue::from_str(&format_http_date(m)).ok()),
+            etag,
+            modified,
+            content_type,
+        }
+    }
 }
 
 impl StaticFiles {
@@ -224,12 +245,12 @@ impl StaticFiles {
             return Resolved::Answer(simple(StatusCode::NOT_FOUND));
         }
         Resolved::File(ResolvedFile {
-            entity: Entity {
-                len: meta.len(),
-                etag: file_etag(&meta),
-                modified: meta.modified().ok(),
-                content_type: content_type_for(&file),
-            },
+            entity: Entity::new(
+                meta.len(),
+                file_etag(&meta),
+                meta.modified().ok(),
+                content_type_for(&file),
+            ),
             path: file,
             contents: None,
         })
@@ -245,12 +266,12 @@ impl StaticFiles {
         if !is_index {
             return simple(StatusCode::NOT_FOUND);
         }
-        let entity = Entity {
-            len: BUILTIN_INDEX.len() as u64,
-            etag: builtin_etag().to_string(),
-            modified: None,
-            content_type: "text/html; charset=utf-8",
-        };
+        let entity = Entity::new(
+            BUILTIN_INDEX.len() as u64,
+            builtin_etag().to_string(),
+            None,
+            "text/html; charset=utf-8",
+        );
         let body = |offset: u64, len: u64| {
             let start = usize::try_from(offset).unwrap_or(usize::MAX);
             let end = start.saturating_add(usize::try_from(len).unwrap_or(0));
@@ -334,9 +355,11 @@ fn decide(
     body: impl Fn(u64, u64) -> BodySource,
 ) -> StaticResponse {
     let mut out = HeaderMap::new();
-    set(&mut out, header::ETAG, &entity.etag);
-    if let Some(modified) = entity.modified {
-        set(&mut out, header::LAST_MODIFIED, &format_http_date(modified));
+    if let Some(etag) = &entity.etag_value {
+        out.insert(header::ETAG, etag.clone());
+    }
+    if let Some(modified) = &entity.modified_value {
+        out.insert(header::LAST_MODIFIED, modified.clone());
     }
     if not_modified(headers, entity) {
         return StaticResponse {
@@ -346,7 +369,10 @@ fn decide(
         };
     }
     out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    set(&mut out, header::CONTENT_TYPE, entity.content_type);
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(entity.content_type),
+    );
     // RFC 9110 §14.2: GET is the only method with defined range handling.
     let range = match header_str(headers, header::RANGE) {
         Some(v) if method == Method::GET && if_range_allows(headers, entity) => {

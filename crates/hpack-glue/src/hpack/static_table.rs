@@ -76,9 +76,137 @@ pub(crate) fn get(index: usize) -> Option<(&'static [u8], &'static [u8])> {
         .copied()
 }
 
+/// The range `[start, end)` of 0-based static-table positions whose name is `name`.
+/// Dispatching on the length first means a lookup compares against at most a handful of
+/// names instead of scanning all 61 entries.
+fn name_range(name: &[u8]) -> Option<(usize, usize)> {
+    let range = match name.len() {
+        3 => match name {
+            b"age" => (20, 21),
+            b"via" => (59, 60),
+            _ => return None,
+        },
+        4 => match name {
+            b"date" => (32, 33),
+            b"etag" => (33, 34),
+            b"from" => (36, 37),
+            b"host" => (37, 38),
+            b"link" => (44, 45),
+            b"vary" => (58, 59),
+            _ => return None,
+        },
+        5 => match name {
+            b":path" => (3, 5),
+            b"allow" => (21, 22),
+            b"range" => (49, 50),
+            _ => return None,
+        },
+        6 => match name {
+            b"accept" => (18, 19),
+            b"cookie" => (31, 32),
+            b"expect" => (34, 35),
+            b"server" => (53, 54),
+            _ => return None,
+        },
+        7 => match name {
+            b":method" => (1, 3),
+            b":scheme" => (5, 7),
+            b":status" => (7, 14),
+            b"expires" => (35, 36),
+            b"referer" => (50, 51),
+            b"refresh" => (51, 52),
+            _ => return None,
+        },
+        8 => match name {
+            b"if-match" => (38, 39),
+            b"if-range" => (41, 42),
+            b"location" => (45, 46),
+            _ => return None,
+        },
+        10 => match name {
+            b":authority" => (0, 1),
+            b"set-cookie" => (54, 55),
+            b"user-agent" => (57, 58),
+            _ => return None,
+        },
+        11 => match name {
+            b"retry-after" => (52, 53),
+            _ => return None,
+        },
+        12 => match name {
+            b"content-type" => (30, 31),
+            b"max-forwards" => (46, 47),
+            _ => return None,
+        },
+        13 => match name {
+            b"accept-ranges" => (17, 18),
+            b"authorization" => (22, 23),
+            b"cache-control" => (23, 24),
+            b"content-range" => (29, 30),
+            b"if-none-match" => (40, 41),
+            b"last-modified" => (43, 44),
+            _ => return None,
+        },
+        14 => match name {
+            b"accept-charset" => (14, 15),
+            b"content-length" => (27, 28),
+            _ => return None,
+        },
+        15 => match name {
+            b"accept-encoding" => (15, 16),
+            b"accept-language" => (16, 17),
+            _ => return None,
+        },
+        16 => match name {
+            b"content-encoding" => (25, 26),
+            b"content-language" => (26, 27),
+            b"content-location" => (28, 29),
+            b"www-authenticate" => (60, 61),
+            _ => return None,
+        },
+        17 => match name {
+            b"if-modified-since" => (39, 40),
+            b"transfer-encoding" => (56, 57),
+            _ => return None,
+        },
+        18 => match name {
+            b"proxy-authenticate" => (47, 48),
+            _ => return None,
+        },
+        19 => match name {
+            b"content-disposition" => (24, 25),
+            b"if-unmodified-since" => (42, 43),
+            b"proxy-authorization" => (48, 49),
+            _ => return None,
+        },
+        25 => match name {
+            b"strict-transport-security" => (55, 56),
+            _ => return None,
+        },
+        27 => match name {
+            b"access-control-allow-origin" => (19, 20),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(range)
+}
+
 /// Best static match for a field: `(index, value_matches)`. A full match wins
 /// over a name-only match; among name matches the lowest index is returned.
 pub(crate) fn find(name: &[u8], value: &[u8]) -> Option<(usize, bool)> {
+    let (start, end) = name_range(name)?;
+    for (i, &(_, v)) in STATIC_TABLE.iter().enumerate().take(end).skip(start) {
+        if v == value {
+            return Some((i + 1, true));
+        }
+    }
+    Some((start + 1, false))
+}
+
+/// The plain scan [`find`] replaces, kept as its test oracle.
+#[cfg(test)]
+fn find_by_scan(name: &[u8], value: &[u8]) -> Option<(usize, bool)> {
     let mut name_match = None;
     for (i, &(n, v)) in STATIC_TABLE.iter().enumerate() {
         if n != name {
@@ -102,6 +230,17 @@ mod tests {
         assert_eq!(get(1), Some((&b":authority"[..], &b""[..])));
         assert_eq!(get(61), Some((&b"www-authenticate"[..], &b""[..])));
         assert_eq!(get(62), None);
+    }
+
+    #[test]
+    fn find_matches_the_plain_scan_for_every_entry() {
+        for &(n, v) in STATIC_TABLE.iter() {
+            assert_eq!(find(n, v), find_by_scan(n, v));
+            assert_eq!(find(n, b"other value"), find_by_scan(n, b"other value"));
+        }
+        for name in [&b""[..], b"x", b"x-custom", b":statu", b"accept-charsetx"] {
+            assert_eq!(find(name, b""), find_by_scan(name, b""));
+        }
     }
 
     #[test]
