@@ -12,7 +12,7 @@ use crate::closed::HowClosed;
 use crate::error::SendError;
 use crate::event::Event;
 use crate::store::StreamKey;
-use crate::stream::SendHalf;
+use crate::stream::{SendHalf, Stream};
 
 /// `poll_transmit` stops adding DATA once the output holds this much: large enough for
 /// few syscalls, small enough that one connection cannot monopolise a core's turn.
@@ -107,6 +107,18 @@ impl Connection {
         Ok(())
     }
 
+    /// The stream whose response body may still be added to: head sent, end not queued.
+    fn body_stream(&mut self, id: StreamId) -> Result<(StreamKey, &mut Stream), SendError> {
+        let key = self.key_of(id)?;
+        let stream = self.store.get_mut(key).ok_or(SendError::UnknownStream)?;
+        match stream.send {
+            SendHalf::AwaitingHead => Err(SendError::HeadNotSent),
+            SendHalf::Done => Err(SendError::AlreadyEnded),
+            SendHalf::Streaming if stream.end_queued => Err(SendError::AlreadyEnded),
+            SendHalf::Streaming => Ok((key, stream)),
+        }
+    }
+
     /// Queues response body. Data beyond the flow-control window waits in the connection;
     /// use [`Connection::send_capacity`] to apply backpressure.
     pub fn send_data(
@@ -115,14 +127,7 @@ impl Connection {
         data: Bytes,
         end_stream: bool,
     ) -> Result<(), SendError> {
-        let key = self.key_of(id)?;
-        let stream = self.store.get_mut(key).ok_or(SendError::UnknownStream)?;
-        match stream.send {
-            SendHalf::AwaitingHead => return Err(SendError::HeadNotSent),
-            SendHalf::Done => return Err(SendError::AlreadyEnded),
-            SendHalf::Streaming if stream.end_queued => return Err(SendError::AlreadyEnded),
-            SendHalf::Streaming => {}
-        }
+        let (key, stream) = self.body_stream(id)?;
         if !data.is_empty() {
             stream.queued_len += data.len();
             stream.queue.push_back(data);
@@ -134,14 +139,7 @@ impl Connection {
 
     /// Ends the response with trailers (a HEADERS frame with END_STREAM after the body).
     pub fn send_trailers(&mut self, id: StreamId, trailers: HeaderMap) -> Result<(), SendError> {
-        let key = self.key_of(id)?;
-        let stream = self.store.get_mut(key).ok_or(SendError::UnknownStream)?;
-        match stream.send {
-            SendHalf::AwaitingHead => return Err(SendError::HeadNotSent),
-            SendHalf::Done => return Err(SendError::AlreadyEnded),
-            SendHalf::Streaming if stream.end_queued => return Err(SendError::AlreadyEnded),
-            SendHalf::Streaming => {}
-        }
+        let (key, stream) = self.body_stream(id)?;
         stream.trailers = Some(trailers);
         stream.end_queued = true;
         self.schedule_if_ready(key);
