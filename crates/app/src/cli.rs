@@ -102,6 +102,10 @@ pub struct Cli {
     /// Never push, even when a handler asks and the client allows it.
     #[arg(long)]
     pub no_push: bool,
+    /// Microseconds an idle core spins before sleeping: lower latency for one request at a
+    /// time, at the price of CPU while idle. 0 = sleep at once.
+    #[arg(long, value_name = "MICROS", default_value_t = 0)]
+    pub spin_before_park_us: u64,
     /// Serve HTTPS with this PEM certificate chain (needs --tls-key); ALPN picks h2 or
     /// http/1.1. Without TLS the port serves h2c and HTTP/1.1 in cleartext.
     #[arg(long, value_name = "PATH", requires = "tls_key")]
@@ -216,7 +220,11 @@ impl Cli {
             .backlog(self.backlog)
             .max_connections_per_core(self.max_connections_per_core)
             .max_handlers_per_core(self.max_handlers_per_core)
-            .drain_timeout(Duration::from_secs(self.drain_timeout));
+            .drain_timeout(Duration::from_secs(self.drain_timeout))
+            .spin_before_park(
+                (self.spin_before_park_us > 0)
+                    .then(|| Duration::from_micros(self.spin_before_park_us)),
+            );
         for value in &self.listen {
             builder = builder.listen(parse_addr("--listen", value)?);
         }
@@ -447,6 +455,16 @@ mod tests {
             .unwrap()
             .ip()
             .is_loopback());
+    }
+
+    #[test]
+    fn spin_before_park_is_off_by_default_and_set_in_micros() {
+        assert_eq!(parse(&[]).unwrap().server.config().spin_before_park, None);
+        let s = parse(&["--spin-before-park-us", "100"]).unwrap();
+        assert_eq!(
+            s.server.config().spin_before_park,
+            Some(Duration::from_micros(100))
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub(crate) struct CoreSetup {
     pub accept_backoff: Duration,
     pub drain_timeout: Duration,
     pub preempt_timer: Duration,
+    pub spin_before_park: Option<Duration>,
     pub publish_interval: Duration,
     pub metrics_enabled: bool,
     pub conn_config: ConnConfig,
@@ -62,10 +63,13 @@ pub(crate) fn run_core(
     setup: CoreSetup,
     ready: mpsc::Sender<Result<(), String>>,
 ) -> Option<MetricsSnapshot> {
-    let executor = LocalExecutorBuilder::new(Placement::Fixed(setup.cpu))
+    let mut builder = LocalExecutorBuilder::new(Placement::Fixed(setup.cpu))
         .name(&format!("h2ring-core-{}", setup.cpu))
-        .preempt_timer(setup.preempt_timer)
-        .make();
+        .preempt_timer(setup.preempt_timer);
+    if let Some(spin) = setup.spin_before_park {
+        builder = builder.spin_before_park(spin);
+    }
+    let executor = builder.make();
     match executor {
         Ok(executor) => Some(executor.run(core_main(setup, ready))),
         Err(e) => {

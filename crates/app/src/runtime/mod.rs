@@ -118,6 +118,7 @@ impl Server {
                 accept_backoff: self.config.accept_backoff,
                 drain_timeout: self.config.drain_timeout,
                 preempt_timer: self.config.preempt_timer,
+                spin_before_park: self.config.spin_before_park,
                 publish_interval: self.config.metrics_publish_interval,
                 metrics_enabled: metrics_addr.is_some(),
                 conn_config: self.config.conn.clone(),
