@@ -8,7 +8,7 @@ use crate::head::encode_frame_header;
 use crate::limits::clamp_frame_size;
 use crate::priority::PRIORITY_SPEC_LEN;
 use crate::push_promise::PROMISED_ID_LEN;
-use crate::{wire, PrioritySpec, StreamId};
+use crate::{wire, PrioritySpec, StreamId, FRAME_HEADER_LEN};
 
 /// A complete header block as HEADERS followed by as many CONTINUATION frames as `max_frame_size` requires (§4.3, §6.10). END_HEADERS on the last frame only; END_STREAM on HEADERS.
 ///
@@ -46,6 +46,46 @@ pub fn encode_header_block(
     }
     dst.put_slice(first);
     encode_continuations(stream_id, rest, max, dst);
+}
+
+/// Frames a header block that was encoded straight into `dst`, after a 9-octet gap left
+/// for the HEADERS frame header: `dst[start..start + 9]` is the gap, `dst[start + 9..]` the
+/// block. When the block fits in one frame (the usual case) only the gap is filled in, so
+/// the block is never copied; otherwise it is re-framed as HEADERS + CONTINUATION like
+/// [`encode_header_block`].
+///
+/// # Panics
+/// If `dst` is shorter than `start + 9` (a bug in the caller, not input).
+pub fn frame_header_block_in_place(
+    stream_id: StreamId,
+    end_stream: bool,
+    max_frame_size: u32,
+    dst: &mut BytesMut,
+    start: usize,
+) {
+    let block_len = dst.len() - start - FRAME_HEADER_LEN;
+    if block_len > frame_size_usize(max_frame_size) {
+        let block = dst.split_off(start + FRAME_HEADER_LEN);
+        dst.truncate(start);
+        encode_header_block(stream_id, &block, end_stream, None, max_frame_size, dst);
+        return;
+    }
+    let flags = Flags::END_HEADERS.with_if(Flags::END_STREAM, end_stream);
+    // §4.1 layout: 24-bit length, type, flags, R bit + 31-bit stream id, big-endian.
+    let length = wire::len_u32(block_len).to_be_bytes();
+    let id = stream_id.value().to_be_bytes();
+    let head = [
+        length[1],
+        length[2],
+        length[3],
+        FrameType::Headers.to_u8(),
+        flags.bits(),
+        id[0],
+        id[1],
+        id[2],
+        id[3],
+    ];
+    dst[start..start + FRAME_HEADER_LEN].copy_from_slice(&head);
 }
 
 /// Same for PUSH_PROMISE + CONTINUATION.

@@ -60,7 +60,7 @@ mod wire;
 pub use continuation::Continuation;
 pub use data::{encode_data_header, Data};
 pub use decoder::Decoder;
-pub use encode::{encode_header_block, encode_push_promise};
+pub use encode::{encode_header_block, encode_push_promise, frame_header_block_in_place};
 pub use error::{ErrorCode, FrameError};
 pub use frame::Frame;
 pub use frame_type::{Flags, FrameType};

@@ -303,3 +303,27 @@ fn zero_copy_payloads_point_into_source() {
     assert!(range.contains(&(g.debug_data.as_ptr() as usize)));
     assert_eq!(&g.debug_data[..], b"bye");
 }
+
+#[test]
+fn header_block_framed_in_place_matches_the_copying_encoder() {
+    use bytes::BytesMut;
+    use h2ring_frame::{encode_header_block, frame_header_block_in_place, StreamId};
+    for (len, end_stream) in [(0usize, true), (5, false), (16_384, true), (40_000, false)] {
+        let block: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let mut expected = BytesMut::from(&b"prefix"[..]);
+        encode_header_block(
+            StreamId::new(7),
+            &block,
+            end_stream,
+            None,
+            16_384,
+            &mut expected,
+        );
+        let mut got = BytesMut::from(&b"prefix"[..]);
+        let start = got.len();
+        got.extend_from_slice(&[0; 9]);
+        got.extend_from_slice(&block);
+        frame_header_block_in_place(StreamId::new(7), end_stream, 16_384, &mut got, start);
+        assert_eq!(got, expected, "block of {len} octets");
+    }
+}

@@ -156,7 +156,8 @@ fn start_request<S: Service>(
     let service = core.service.clone();
     let task_shared = shared.clone();
     let task_slot = slot.clone();
-    let started = std::time::Instant::now();
+    // The turn's time, read once per turn: no clock read per request.
+    let started = shared.now.get();
     let metrics_core = core.core.clone();
     let fut = async move {
         let _guard = guard;

@@ -4,7 +4,10 @@
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
-use h2ring_frame::{encode_data_header, encode_header_block, ErrorCode, Setting, StreamId};
+use h2ring_frame::{
+    encode_data_header, encode_header_block, frame_header_block_in_place, ErrorCode, Setting,
+    StreamId,
+};
 use http::{HeaderMap, StatusCode};
 
 use super::{Connection, Phase};
@@ -77,19 +80,19 @@ impl Connection {
                 return Err(SendError::HeaderListTooLarge);
             }
         }
-        // One scratch buffer per connection: encoding a head allocates nothing.
-        let mut block = std::mem::take(&mut self.scratch);
-        block.clear();
-        self.encoder.encode_response(status, headers, &mut block);
-        encode_header_block(
+        // Encoded straight into the output behind a gap for the frame header: the block is
+        // not copied again unless it needs CONTINUATION frames.
+        let start = self.out.len();
+        self.out
+            .extend_from_slice(&[0; h2ring_frame::FRAME_HEADER_LEN]);
+        self.encoder.encode_response(status, headers, &mut self.out);
+        frame_header_block_in_place(
             id,
-            &block,
             end_stream,
-            None,
             self.peer.max_frame_size,
             &mut self.out,
+            start,
         );
-        self.scratch = block;
         let Some(stream) = self.store.get_mut(key) else {
             return Ok(());
         };
@@ -314,7 +317,8 @@ impl Connection {
         self.clock = now;
         let start = dst.len();
         if !self.out.is_empty() {
-            if dst.is_empty() && dst.capacity() < self.out.len() {
+            // Hand our buffer over instead of copying it; the caller's empty one becomes ours.
+            if dst.is_empty() {
                 std::mem::swap(dst, &mut self.out);
             } else {
                 dst.extend_from_slice(&self.out);
