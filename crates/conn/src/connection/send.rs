@@ -314,6 +314,13 @@ impl Connection {
     /// they were produced, then DATA (and trailers) in scheduler order, one frame per turn,
     /// until [`WRITE_BUDGET`]. Call it whenever the previous output has been written.
     pub fn poll_transmit(&mut self, dst: &mut BytesMut, now: Instant) {
+        self.poll_transmit_up_to(dst, WRITE_BUDGET, now);
+    }
+
+    /// [`Connection::poll_transmit`] with the caller's budget for DATA instead of
+    /// [`WRITE_BUDGET`]: a driver that sees the socket drain fast can ask for more per
+    /// write (fewer syscalls), and less for a slow reader (less memory held).
+    pub fn poll_transmit_up_to(&mut self, dst: &mut BytesMut, budget: usize, now: Instant) {
         self.clock = now;
         let start = dst.len();
         if !self.out.is_empty() {
@@ -328,7 +335,7 @@ impl Connection {
         self.control_frames_flushed();
         self.preface_out = 0;
         if matches!(self.phase, Phase::Open | Phase::Draining) {
-            self.write_data(dst, now);
+            self.write_data(dst, budget, now);
         }
         if self.out.capacity() > 64 * 1024 && self.out.is_empty() {
             self.out = BytesMut::new();
@@ -336,8 +343,8 @@ impl Connection {
         self.stats.bytes_out += (dst.len() - start) as u64;
     }
 
-    fn write_data(&mut self, dst: &mut BytesMut, now: Instant) {
-        while dst.len() < WRITE_BUDGET {
+    fn write_data(&mut self, dst: &mut BytesMut, budget: usize, now: Instant) {
+        while dst.len() < budget {
             let Some(key) = self.scheduler.pop() else {
                 break;
             };
