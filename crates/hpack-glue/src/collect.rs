@@ -124,6 +124,13 @@ impl BlockCollector {
     }
 
     fn accept(&mut self, name: &[u8], value: &[u8]) -> Result<(), Rejection> {
+        if name.first() != Some(&b':') {
+            // Exactly these bytes were validated and built before on this connection.
+            if let Some((name, value)) = self.arena.remembered(name, value) {
+                self.saw_regular = true;
+                return self.store(name, value);
+            }
+        }
         validate_value(value)?;
         if name.first() == Some(&b':') {
             return self.accept_pseudo(name, value);
@@ -140,10 +147,20 @@ impl BlockCollector {
             b"expect" => self.expect_continue |= value.eq_ignore_ascii_case(b"100-continue"),
             _ => {}
         }
+        let memo = !matches!(name, b"content-length" | b"expect");
         // Standard names map to constants without allocating (names are validated above).
         let name = HeaderName::from_bytes(name).map_err(|_| reason::INVALID_NAME)?;
         let value = HeaderValue::from_maybe_shared(self.arena.copy(value))
             .map_err(|_| reason::INVALID_VALUE)?;
+        if memo {
+            // Fields with side effects (content-length, expect; cookie is joined above)
+            // always take the full path.
+            self.arena.remember(&name, &value);
+        }
+        self.store(name, value)
+    }
+
+    fn store(&mut self, name: HeaderName, value: HeaderValue) -> Result<(), Rejection> {
         if self.headers.capacity() == 0 {
             self.headers.reserve(INITIAL_HEADER_CAPACITY);
         }

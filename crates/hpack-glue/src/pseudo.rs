@@ -48,7 +48,7 @@ fn parse_authority(value: &[u8], arena: &mut Arena) -> Result<Authority, &'stati
     if value.is_empty() || value.contains(&b'@') {
         return Err(reason::INVALID_AUTHORITY);
     }
-    Authority::from_maybe_shared(arena.copy(value)).map_err(|_| reason::INVALID_AUTHORITY)
+    arena.authority(value).ok_or(reason::INVALID_AUTHORITY)
 }
 
 fn parse_path(value: &[u8], arena: &mut Arena) -> Result<PathAndQuery, &'static str> {
@@ -65,7 +65,7 @@ fn parse_path(value: &[u8], arena: &mut Arena) -> Result<PathAndQuery, &'static 
     if value != b"*" && value.first() != Some(&b'/') {
         return Err(reason::PATH_NOT_ABSOLUTE);
     }
-    PathAndQuery::from_maybe_shared(arena.copy(value)).map_err(|_| reason::INVALID_PATH)
+    arena.path(value).ok_or(reason::INVALID_PATH)
 }
 
 fn parse_protocol(value: &[u8]) -> Result<String, &'static str> {
