@@ -29,6 +29,60 @@ fn busy_port_exits_1_with_one_error_line() {
     );
 }
 
+/// SO_REUSEPORT must not let a second server share a port another one (here a second
+/// h2ring, which also uses SO_REUSEPORT) already listens on.
+#[test]
+fn second_h2ring_on_the_same_port_exits_1() {
+    let mut first = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--cores", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(first.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line
+        .strip_prefix("h2ring: listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    // Bounded: if the second server started (the bug), it would serve forever.
+    let mut second = Command::new(BIN)
+        .args(["--listen", &addr, "--cores", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = second.kill();
+            let _ = second.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = first.kill();
+    let _ = first.wait();
+    let status = status.expect("a second h2ring started on a port already in use");
+    assert_eq!(status.code(), Some(1));
+    let mut err = String::new();
+    second
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(
+        err,
+        format!("h2ring: error: cannot listen on {addr}: address already in use\n")
+    );
+}
+
 #[test]
 fn invalid_core_exits_1() {
     let line = run_failing(&["--listen", "127.0.0.1:0", "--cores", "0,4096"]);

@@ -45,6 +45,12 @@ pub fn bind_group(
     copies: usize,
 ) -> Result<(SocketAddr, Vec<OwnedFd>), StartError> {
     let bind_err = |source| StartError::Bind { addr, source };
+    if addr.port() != 0 {
+        // SO_REUSEPORT would let us share a port another server (even another h2ring)
+        // already listens on, and silently split its traffic. A bind without it fails
+        // on any listening socket, so this probe turns that into a clear start error.
+        probe_exclusive(addr).map_err(bind_err)?;
+    }
     let first = bind_one(addr, backlog).map_err(bind_err)?;
     let actual = local_addr(&first).map_err(bind_err)?;
     let mut fds = Vec::with_capacity(copies);
@@ -53,6 +59,23 @@ pub fn bind_group(
         fds.push(bind_one(actual, backlog).map_err(bind_err)?);
     }
     Ok((actual, fds))
+}
+
+/// Binds and drops a socket without `SO_REUSEPORT`: `EADDRINUSE` when anything already
+/// listens on `addr`.
+fn probe_exclusive(addr: SocketAddr) -> io::Result<()> {
+    let domain = if addr.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    // Sockets of old connections in TIME_WAIT must not make a restart fail.
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&SockAddr::from(addr))
 }
 
 /// The bound address of a socket.
