@@ -5,11 +5,9 @@
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::BytesMut;
-use futures_lite::io::{AsyncRead, AsyncWrite};
-use h2ring_conn::Connection;
 
 use crate::h2::dispatch::CoreServices;
 use crate::runtime::{ConnInfo, ConnectionFn, CoreContext};
@@ -122,7 +120,13 @@ async fn serve_tls<S: Service>(
     let services = per_core.services_with_tls(done.info);
     match done.protocol {
         NegotiatedProtocol::Http2 => {
-            Box::pin(serve_h2(done.stream, BytesMut::new(), info, services)).await
+            Box::pin(crate::h2::io::serve_new(
+                done.stream,
+                BytesMut::new(),
+                info,
+                services,
+            ))
+            .await
         }
         NegotiatedProtocol::Http11 => {
             Box::pin(crate::http1::serve(
@@ -150,27 +154,14 @@ async fn serve_cleartext<S: Service>(
     ))
     .await;
     match sniffed {
-        Sniffed::Http2(read) => Box::pin(serve_h2(stream, read, info, services)).await,
+        Sniffed::Http2(read) => {
+            Box::pin(crate::h2::io::serve_new(stream, read, info, services)).await
+        }
         Sniffed::Http1(read) => {
             Box::pin(crate::http1::serve(stream, read, info, services, false)).await
         }
         Sniffed::Gone => {}
     }
-}
-
-/// Runs the HTTP/2 driver with a fresh connection.
-fn serve_h2<S, T>(
-    stream: T,
-    read: BytesMut,
-    info: ConnInfo,
-    services: Rc<CoreServices<S>>,
-) -> impl std::future::Future<Output = ()>
-where
-    S: Service,
-    T: AsyncRead + AsyncWrite + Unpin,
-{
-    let conn = Connection::new(services.core.conn_config().clone(), Instant::now());
-    crate::h2::io::serve(stream, read, conn, info, services)
 }
 
 #[cfg(test)]

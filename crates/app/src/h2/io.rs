@@ -78,6 +78,21 @@ impl Drop for Teardown {
     }
 }
 
+/// [`serve`] with a fresh connection configured for this core.
+pub(crate) fn serve_new<S, T>(
+    stream: T,
+    read_ahead: BytesMut,
+    info: ConnInfo,
+    services: Rc<CoreServices<S>>,
+) -> impl std::future::Future<Output = ()>
+where
+    S: Service,
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let conn = Connection::new(services.core.conn_config().clone(), Instant::now());
+    serve(stream, read_ahead, conn, info, services)
+}
+
 /// Serves HTTP/2 on any byte transport (a TCP socket, a TLS session, or a socket whose
 /// first bytes were already read into `read_ahead` while sniffing the protocol).
 ///

@@ -10,10 +10,8 @@ pub(crate) mod shared;
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Instant;
 
 use bytes::BytesMut;
-use h2ring_conn::Connection;
 
 use self::dispatch::CoreServices;
 pub use self::dispatch::{empty_response, Protocol};
@@ -29,11 +27,9 @@ pub fn connection_fn<S: Service>(core: &CoreContext, service: S) -> ConnectionFn
         handlers: Rc::new(Cell::new(0)),
     });
     Rc::new(move |stream, info| {
-        let conn = Connection::new(services.core.conn_config().clone(), Instant::now());
-        Box::pin(io::serve(
+        Box::pin(io::serve_new(
             stream,
             BytesMut::new(),
-            conn,
             info,
             services.clone(),
         ))

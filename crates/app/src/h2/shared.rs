@@ -182,13 +182,7 @@ impl ConnShared {
         &self,
         f: impl FnOnce(&mut Connection, Instant) -> T,
     ) -> Result<T, StreamError> {
-        if self.closed.get() {
-            return Err(StreamError::ConnectionClosed);
-        }
-        let mut conn = self
-            .conn
-            .try_borrow_mut()
-            .map_err(|_| StreamError::ConnectionClosed)?;
+        let mut conn = self.borrow_conn()?;
         let out = f(&mut conn, self.now.get());
         drop(conn);
         self.wake_io();
@@ -225,15 +219,21 @@ impl ConnShared {
             .map_err(StreamError::from)
     }
 
+    /// A query: no output is produced, so the I/O task is not woken.
     pub(crate) fn send_capacity(&self, id: StreamId) -> Result<usize, StreamError> {
+        self.borrow_conn()?
+            .send_capacity(id)
+            .map_err(StreamError::from)
+    }
+
+    /// The connection, unless it is gone or (defensively) already borrowed.
+    fn borrow_conn(&self) -> Result<std::cell::RefMut<'_, Connection>, StreamError> {
         if self.closed.get() {
             return Err(StreamError::ConnectionClosed);
         }
-        let mut conn = self
-            .conn
+        self.conn
             .try_borrow_mut()
-            .map_err(|_| StreamError::ConnectionClosed)?;
-        conn.send_capacity(id).map_err(StreamError::from)
+            .map_err(|_| StreamError::ConnectionClosed)
     }
 
     pub(crate) fn consume(&self, id: StreamId, n: usize) {
