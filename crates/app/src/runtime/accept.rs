@@ -6,9 +6,10 @@ use std::io;
 use std::rc::Rc;
 
 use futures_lite::future;
-use glommio::net::{TcpListener, TcpStream};
+use glommio::net::TcpStream;
 
 use super::core::{ConnInfo, ConnectionFn, CoreState};
+use super::listener::Listener;
 
 /// What one accept attempt produced.
 enum Accepted {
@@ -17,14 +18,10 @@ enum Accepted {
     Shutdown,
 }
 
-/// Accepts until shutdown starts, then drops (closes) the listener so the
-/// kernel stops queueing connections for this core.
-pub(crate) async fn accept_loop(
-    listener: TcpListener,
-    state: Rc<CoreState>,
-    on_conn: ConnectionFn,
-) {
-    let local = match listener.local_addr() {
+/// Accepts until shutdown starts, then closes the listener so the kernel
+/// stops queueing connections for this core.
+pub(crate) async fn accept_loop(listener: Listener, state: Rc<CoreState>, on_conn: ConnectionFn) {
+    let local = match listener.accept_side().local_addr() {
         Ok(addr) => addr,
         Err(e) => {
             tracing::error!(core = state.params.cpu, "listener has no address: {e}");
@@ -36,7 +33,7 @@ pub(crate) async fn accept_loop(
             break;
         }
         let accept = async {
-            match listener.accept().await {
+            match listener.accept_side().accept().await {
                 Ok(stream) => Accepted::Stream(stream),
                 Err(e) => Accepted::Failed(io::Error::from(e)),
             }
@@ -55,7 +52,7 @@ pub(crate) async fn accept_loop(
             }
         }
     }
-    drop(listener);
+    listener.close();
 }
 
 /// Waits while the core is at its connection cap. Returns false if shutdown

@@ -6,9 +6,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_lite::{future, AsyncReadExt, AsyncWriteExt};
-use glommio::net::{TcpListener, TcpStream};
+use glommio::net::TcpStream;
 
 use super::core::CoreState;
+use super::listener::Listener;
 use crate::metrics::{render_prometheus, MetricsHub};
 
 /// Largest request head the admin endpoint reads.
@@ -18,15 +19,18 @@ pub const ADMIN_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Accepts admin connections until shutdown, serving them one at a time
 /// (scrapes are rare; no concurrency needed).
-pub(crate) async fn serve(listener: TcpListener, state: Rc<CoreState>, hub: MetricsHub) {
+pub(crate) async fn serve(listener: Listener, state: Rc<CoreState>, hub: MetricsHub) {
     loop {
         let stop = async {
             state.shutdown.wait().await;
             None
         };
-        let accept = async { Some(listener.accept().await) };
+        let accept = async { Some(listener.accept_side().accept().await) };
         match future::or(stop, accept).await {
-            None => return,
+            None => {
+                listener.close();
+                return;
+            }
             Some(Ok(stream)) => {
                 hub.publish(state.params.index, state.metrics.snapshot());
                 let body = render_prometheus(&hub.merged());

@@ -106,7 +106,13 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<Result<(), String>>) ->
     });
     let mut tasks = Vec::new();
     for fd in setup.listeners {
-        let listener = into_glommio(fd);
+        let listener = match into_glommio(fd) {
+            Ok(listener) => listener,
+            Err(e) => {
+                let _ = ready.send(Err(format!("cannot wrap listener: {e}")));
+                return state.metrics.snapshot();
+            }
+        };
         let job = accept_loop(listener, Rc::clone(&state), Rc::clone(&on_conn));
         match glommio::spawn_local_into(job, conn_queue) {
             Ok(task) => tasks.push(task),
@@ -117,8 +123,13 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<Result<(), String>>) ->
         }
     }
     if let Some(fd) = setup.admin {
-        let job = admin::serve(into_glommio(fd), Rc::clone(&state), setup.hub.clone());
-        tasks.extend(glommio::spawn_local_into(job, handler_queue).ok());
+        match into_glommio(fd) {
+            Ok(listener) => {
+                let job = admin::serve(listener, Rc::clone(&state), setup.hub.clone());
+                tasks.extend(glommio::spawn_local_into(job, handler_queue).ok());
+            }
+            Err(e) => tracing::error!("metrics listener unusable: {e}"),
+        }
     }
     if setup.index != 0 && setup.metrics_enabled {
         let job =

@@ -87,13 +87,42 @@ pub fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an inet socket"))
 }
 
+/// A listening socket served by glommio, plus a second handle on the same
+/// socket so it can be told to stop listening at once.
+pub struct Listener {
+    accept: glommio::net::TcpListener,
+    control: OwnedFd,
+}
+
+impl Listener {
+    /// The glommio side, for `accept`.
+    pub fn accept_side(&self) -> &glommio::net::TcpListener {
+        &self.accept
+    }
+
+    /// Stops listening now and closes the socket. Dropping alone is not
+    /// enough: an accept or poll request still queued in io_uring holds a
+    /// reference to the socket, which keeps it listening (and the kernel
+    /// completing handshakes into its backlog) until the ring gets round to
+    /// cancelling it. `shutdown(SHUT_RD)` moves a listening socket to CLOSE
+    /// synchronously, whoever else holds it, and wakes the pending accept.
+    pub fn close(self) {
+        if let Err(e) = socket2::SockRef::from(&self.control).shutdown(std::net::Shutdown::Read) {
+            tracing::debug!("listener shutdown: {e}");
+        }
+    }
+}
+
 /// Wraps a bound, listening socket as a glommio listener on this executor.
-pub fn into_glommio(fd: OwnedFd) -> glommio::net::TcpListener {
+pub fn into_glommio(fd: OwnedFd) -> io::Result<Listener> {
+    let control = fd.try_clone()?;
     // SAFETY: `fd` is an owned, open, bound and listening TCP socket; taking
-    // it out of the `OwnedFd` transfers sole ownership to the listener,
-    // which closes it on drop. glommio 0.9 offers no safe constructor from a
-    // pre-built socket (`TcpListener::bind` is the only other way).
-    unsafe { glommio::net::TcpListener::from_raw_fd(fd.into_raw_fd()) }
+    // it out of the `OwnedFd` transfers sole ownership of that descriptor to
+    // the listener, which closes it on drop (`control` is a separate dup).
+    // glommio 0.9 offers no safe constructor from a pre-built socket
+    // (`TcpListener::bind` is the only other way).
+    let accept = unsafe { glommio::net::TcpListener::from_raw_fd(fd.into_raw_fd()) };
+    Ok(Listener { accept, control })
 }
 
 #[cfg(test)]
@@ -119,6 +148,23 @@ mod tests {
             err.to_string(),
             format!("cannot listen on {addr}: address already in use")
         );
+    }
+
+    #[test]
+    fn close_stops_listening_while_another_reference_lives() {
+        let fd = bind_one("127.0.0.1:0".parse().unwrap(), 8).unwrap();
+        let addr = local_addr(&fd).unwrap();
+        // Stands in for the reference an in-flight io_uring request holds.
+        let lingering = fd.try_clone().unwrap();
+        glommio::LocalExecutor::default().run(async move {
+            let listener = into_glommio(fd).unwrap();
+            assert!(std::net::TcpStream::connect(addr).is_ok());
+            listener.close();
+        });
+        let refused =
+            std::net::TcpStream::connect(addr).map(|s| s.local_addr().ok() == s.peer_addr().ok());
+        assert!(!matches!(refused, Ok(false)), "still accepting after close");
+        drop(lingering);
     }
 
     #[test]
