@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::{Buf, Bytes, BytesMut};
 use h2ring_frame::{
     encode_data_header, encode_header_block, frame_header_block_in_place, ErrorCode, Setting,
-    StreamId,
+    StreamId, FRAME_HEADER_LEN,
 };
 use http::{HeaderMap, StatusCode};
 
@@ -324,8 +324,11 @@ impl Connection {
         self.clock = now;
         let start = dst.len();
         if !self.out.is_empty() {
-            // Hand our buffer over instead of copying it; the caller's empty one becomes ours.
-            if dst.is_empty() {
+            // Hand our buffer over instead of copying it when the caller's could not hold
+            // it anyway (a large header block). Otherwise copy: the caller's buffer is
+            // typically the big one DATA goes into, and swapping it away would make the
+            // DATA below grow a small buffer by reallocation, copying it again each time.
+            if dst.is_empty() && dst.capacity() < self.out.len() {
                 std::mem::swap(dst, &mut self.out);
             } else {
                 dst.extend_from_slice(&self.out);
@@ -385,6 +388,7 @@ impl Connection {
             }
             let end =
                 stream.end_queued && n as usize == stream.queued_len && stream.trailers.is_none();
+            reserve_for_data(dst, n as usize, budget);
             encode_data_header(id, n, end, dst);
             let mut left = n as usize;
             while left > 0 {
@@ -418,5 +422,52 @@ impl Connection {
                 }
             }
         }
+    }
+}
+
+/// A DATA payload this large means bulk transfer: more frames will follow up to the budget.
+const BULK_FRAME: usize = 4096;
+
+/// Makes room for one DATA frame of `n` payload bytes. For bulk transfer the buffer is
+/// sized for the whole write budget at once: growing it by doubling would reallocate and
+/// copy everything written so far several times per write.
+fn reserve_for_data(dst: &mut BytesMut, n: usize, budget: usize) {
+    let frame = FRAME_HEADER_LEN + n;
+    if dst.capacity() - dst.len() >= frame {
+        return;
+    }
+    let want = if n >= BULK_FRAME {
+        // The loop may pass the budget by one frame.
+        budget.saturating_sub(dst.len()) + frame
+    } else {
+        frame
+    };
+    dst.reserve(want);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_data_sizes_the_buffer_for_the_whole_budget_once() {
+        let mut dst = BytesMut::new();
+        reserve_for_data(&mut dst, 16_384, 1 << 20);
+        let sized = dst.capacity();
+        assert!(sized > 1 << 20);
+        // Filling it up to the budget needs no further growth.
+        while dst.len() < 1 << 20 {
+            reserve_for_data(&mut dst, 16_384, 1 << 20);
+            dst.extend_from_slice(&[0; FRAME_HEADER_LEN + 16_384]);
+        }
+        assert_eq!(dst.capacity(), sized);
+    }
+
+    #[test]
+    fn small_data_reserves_only_its_frame() {
+        let mut dst = BytesMut::new();
+        reserve_for_data(&mut dst, 100, 1 << 20);
+        assert!(dst.capacity() >= FRAME_HEADER_LEN + 100);
+        assert!(dst.capacity() < BULK_FRAME);
     }
 }
