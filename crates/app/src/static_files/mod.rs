@@ -144,6 +144,9 @@ struct Entity {
     /// Header values made once per resolution (the file cache keeps them), not per request.
     etag_value: Option<HeaderValue>,
     modified_value: Option<HeaderValue>,
+    /// The complete header section of a plain 200, cloned for every unconditional,
+    /// whole-file GET/HEAD (the common case) instead of being built field by field.
+    full_headers: HeaderMap,
 }
 
 impl Entity {
@@ -153,13 +156,21 @@ impl Entity {
         modified: Option<SystemTime>,
         content_type: &'static str,
     ) -> Self {
+        let etag_value = HeaderValue::from_str(&etag).ok();
+        let modified_value =
+            modified.and_then(|m| HeaderValue::from_str(&format_http_date(m)).ok());
+        let mut full_headers = HeaderMap::with_capacity(5);
+        validators(&mut full_headers, &etag_value, &modified_value);
+        representation(&mut full_headers, content_type);
+        full_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         Entity {
             len,
-            etag_value: HeaderValue::from_str(&etag).ok(),
-            modified_value: modified.and_then(|m| HeaderValue::from_str(&format_http_date(m)).ok()),
+            etag_value,
+            modified_value,
             etag,
             modified,
             content_type,
+            full_headers,
         }
     }
 }
@@ -348,19 +359,46 @@ fn if_range_allows(headers: &HeaderMap, entity: &Entity) -> bool {
     }
 }
 
+/// ETag and Last-Modified, sent with 200, 206 and 304 alike.
+fn validators(out: &mut HeaderMap, etag: &Option<HeaderValue>, modified: &Option<HeaderValue>) {
+    if let Some(etag) = etag {
+        out.insert(header::ETAG, etag.clone());
+    }
+    if let Some(modified) = modified {
+        out.insert(header::LAST_MODIFIED, modified.clone());
+    }
+}
+
+/// Fields describing the representation sent (not with 304).
+fn representation(out: &mut HeaderMap, content_type: &'static str) {
+    out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+}
+
 fn decide(
     method: &Method,
     headers: &HeaderMap,
     entity: &Entity,
     body: impl Fn(u64, u64) -> BodySource,
 ) -> StaticResponse {
+    let conditional = headers.contains_key(header::IF_NONE_MATCH)
+        || headers.contains_key(header::IF_MODIFIED_SINCE);
+    let ranged = method == Method::GET && headers.contains_key(header::RANGE);
+    if !conditional && !ranged {
+        // Neither 304 nor 206/416 is possible: the prebuilt 200.
+        let body = if method == Method::HEAD || entity.len == 0 {
+            BodySource::Empty
+        } else {
+            body(0, entity.len)
+        };
+        return StaticResponse {
+            status: StatusCode::OK,
+            headers: entity.full_headers.clone(),
+            body,
+        };
+    }
     let mut out = HeaderMap::new();
-    if let Some(etag) = &entity.etag_value {
-        out.insert(header::ETAG, etag.clone());
-    }
-    if let Some(modified) = &entity.modified_value {
-        out.insert(header::LAST_MODIFIED, modified.clone());
-    }
+    validators(&mut out, &entity.etag_value, &entity.modified_value);
     if not_modified(headers, entity) {
         return StaticResponse {
             status: StatusCode::NOT_MODIFIED,
@@ -368,11 +406,7 @@ fn decide(
             body: BodySource::Empty,
         };
     }
-    out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    out.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(entity.content_type),
-    );
+    representation(&mut out, entity.content_type);
     // RFC 9110 §14.2: GET is the only method with defined range handling.
     let range = match header_str(headers, header::RANGE) {
         Some(v) if method == Method::GET && if_range_allows(headers, entity) => {
