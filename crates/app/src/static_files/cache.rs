@@ -19,6 +19,20 @@ pub const CACHE_MAX_ENTRIES: usize = 4096;
 /// File bytes kept per core; past it the cache starts over.
 pub const CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 
+/// The answer for one cached resolution.
+fn serve(
+    resolved: &Resolved,
+    files: &StaticFiles,
+    method: &Method,
+    headers: &HeaderMap,
+) -> StaticResponse {
+    match resolved {
+        Resolved::File(file) => file.respond(method, headers),
+        Resolved::Answer(response) => response.clone(),
+        Resolved::Builtin(relative) => files.builtin_page(method, relative, headers),
+    }
+}
+
 struct Entry {
     at: Instant,
     resolved: Resolved,
@@ -65,21 +79,16 @@ impl FileCache {
         if method != Method::GET && method != Method::HEAD {
             return super::method_not_allowed();
         }
-        let fresh = self
-            .entries
-            .get(path)
-            .is_some_and(|e| now.saturating_duration_since(e.at) < CACHE_TTL);
-        if !fresh {
-            let resolved = self.load(files, path);
-            self.insert(path, resolved, now);
-        }
-        match self.entries.get(path).map(|e| &e.resolved) {
-            Some(Resolved::File(file)) => file.respond(method, headers),
-            Some(Resolved::Answer(response)) => response.clone(),
-            Some(Resolved::Builtin(relative)) => {
-                let relative = relative.clone();
-                files.builtin_page(method, &relative, headers)
+        // One hash of the path on a hit.
+        if let Some(entry) = self.entries.get(path) {
+            if now.saturating_duration_since(entry.at) < CACHE_TTL {
+                return serve(&entry.resolved, files, method, headers);
             }
+        }
+        let resolved = self.load(files, path);
+        self.insert(path, resolved, now);
+        match self.entries.get(path) {
+            Some(entry) => serve(&entry.resolved, files, method, headers),
             // Only when the entry could not be stored: answer without the cache.
             None => files.respond(method, path, headers),
         }
