@@ -47,8 +47,7 @@ impl HeadDecoder {
 
     /// Starts a new header block of the given kind.
     pub fn begin(&mut self, kind: BlockKind) {
-        let arena = self.block.take_arena();
-        self.block = BlockCollector::with_arena(kind, self.limits, arena);
+        self.block.restart(kind, self.limits);
     }
 
     /// Feeds one fragment (HEADERS/CONTINUATION payload). Returns `Ok(None)` until
