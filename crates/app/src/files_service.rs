@@ -25,14 +25,20 @@ pub const FILE_CHUNK: u64 = 64 * 1024;
 pub fn files_service(files: StaticFiles) -> impl Service {
     let files = Rc::new(files);
     let cache = Rc::new(RefCell::new(FileCache::new()));
-    service_fn(move |req: Request, _cx: Context| {
+    service_fn(move |req: Request, cx: Context| {
         let files = files.clone();
         let cache = cache.clone();
-        async move { respond(&files, &cache, req).await }
+        let now = cx.received_at();
+        async move { respond(&files, &cache, req, now).await }
     })
 }
 
-async fn respond(files: &StaticFiles, cache: &RefCell<FileCache>, req: Request) -> Response {
+async fn respond(
+    files: &StaticFiles,
+    cache: &RefCell<FileCache>,
+    req: Request,
+    now: Instant,
+) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = http::Response::new(Body::empty());
         *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
@@ -43,13 +49,10 @@ async fn respond(files: &StaticFiles, cache: &RefCell<FileCache>, req: Request) 
         return r;
     }
     let (parts, _body) = req.into_parts();
-    let decided = cache.borrow_mut().respond(
-        files,
-        &parts.method,
-        parts.uri.path(),
-        &parts.headers,
-        Instant::now(),
-    );
+    let decided =
+        cache
+            .borrow_mut()
+            .respond(files, &parts.method, parts.uri.path(), &parts.headers, now);
     let body = match decided.body {
         BodySource::Empty => Body::empty(),
         BodySource::Bytes(b) => Body::from(b),

@@ -447,9 +447,18 @@ impl Drop for BodyWriter {
 pub struct Context {
     pub(crate) shared: Rc<dyn StreamIo>,
     pub(crate) slot: Rc<StreamSlot>,
+    pub(crate) received_at: std::time::Instant,
 }
 
 impl Context {
+    /// When the request's head was received: the clock read of the connection's turn
+    /// that decoded it (one read serves every request of that turn). Cheaper than
+    /// `Instant::now()` and fixed for the request's life, so a handler may use it as
+    /// "now" for anything evaluated at arrival (cache freshness, request age).
+    pub fn received_at(&self) -> std::time::Instant {
+        self.received_at
+    }
+
     /// The HTTP/2 stream id of this request.
     pub fn stream_id(&self) -> u32 {
         self.slot.id.value()

@@ -96,3 +96,41 @@ fn broken_http2_settings_is_400() {
     running.handle().shutdown();
     running.join();
 }
+
+/// `Context::received_at` is fixed when the head arrives: a handler that waits sees it
+/// fall behind the clock by at least its wait, over HTTP/2 and HTTP/1.1 alike.
+#[test]
+fn received_at_is_when_the_request_arrived() {
+    const WAIT: Duration = Duration::from_millis(150);
+    let before_start = std::time::Instant::now();
+    let running = Server::builder()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .cores(h2ring::Cores::Count(1))
+        .drain_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap()
+        .start(move |core: &h2ring::CoreContext| {
+            let service = service_fn(move |_req: Request, cx: Context| async move {
+                let at = cx.received_at();
+                glommio::timer::sleep(WAIT).await;
+                let waited = at.elapsed();
+                Response::new(Body::from(format!(
+                    "after-start={} waited-enough={}",
+                    at >= before_start,
+                    waited >= WAIT
+                )))
+            });
+            h2ring::serve::connection_fn(core, service, None)
+        })
+        .unwrap();
+    let url = format!("http://{}/", running.local_addrs()[0]);
+    for version in ["--http2-prior-knowledge", "--http1.1"] {
+        assert_eq!(
+            curl(&[version, &url]),
+            "after-start=true waited-enough=true",
+            "{version}"
+        );
+    }
+    running.handle().shutdown();
+    running.join();
+}

@@ -146,9 +146,12 @@ fn start_request<S: Service>(
     shared.streams.borrow_mut().insert(id, slot.clone());
     let is_head = head.method == Method::HEAD;
     let request = build_request(shared, &slot, head, end_stream);
+    // The turn's time, read once per turn: no clock read per request.
+    let started = shared.now.get();
     let cx = Context {
         shared: shared.clone(),
         slot: slot.clone(),
+        received_at: started,
     };
     core.core.metrics().stream_opened();
     core.handlers.set(core.handlers.get() + 1);
@@ -156,8 +159,6 @@ fn start_request<S: Service>(
     let service = core.service.clone();
     let task_shared = shared.clone();
     let task_slot = slot.clone();
-    // The turn's time, read once per turn: no clock read per request.
-    let started = shared.now.get();
     let metrics_core = core.core.clone();
     let fut = async move {
         let _guard = guard;

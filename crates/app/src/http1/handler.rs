@@ -75,9 +75,11 @@ pub(crate) fn start<S: Service>(
     *request.version_mut() = head.version;
     *request.headers_mut() = head.headers;
     request.extensions_mut().insert(exchange.info);
+    let started = std::time::Instant::now();
     let cx = Context {
         shared: io.clone(),
         slot: slot.clone(),
+        received_at: started,
     };
     services.handlers.set(services.handlers.get() + 1);
     let guard = HandlerGuard(services.handlers.clone());
@@ -87,7 +89,6 @@ pub(crate) fn start<S: Service>(
     core.metrics().stream_opened();
     let fut = async move {
         let _guard = guard;
-        let started = std::time::Instant::now();
         let outcome = AssertUnwindSafe(service.call(request, cx))
             .catch_unwind()
             .await;
