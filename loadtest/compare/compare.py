@@ -217,7 +217,7 @@ def server_commands(work, www, key, cert, bins):
         "h2ring": [("plain", pin + [bins["h2ring"], "--listen", f"127.0.0.1:{PORTS['h2ring']}",
                                     "--cores", f"{SERVER_CPU}-{SERVER_CPU}", "--root", www,
                                     "--max-connections-per-core", "30000", "--backlog", "16384",
-                                    "--idle-timeout", "300"])],
+                                    "--idle-timeout", "300", "--upload-sink", "/upload"])],
         "h2o": [("plain", pin + ["h2o", "-c", h2o_conf(work, www, key, cert, mruby)])],
         "nginx": [("plain", pin + ["nginx", "-c", nginx_conf(work, www, key, cert), "-p", work,
                                    "-g", "daemon off; master_process on;"])],

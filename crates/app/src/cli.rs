@@ -106,6 +106,11 @@ pub struct Cli {
     /// time, at the price of CPU while idle. 0 = sleep at once.
     #[arg(long, value_name = "MICROS", default_value_t = 0)]
     pub spin_before_park_us: u64,
+    /// Accept POST and PUT bodies at this path: read them to the end (flow control
+    /// reopens as they are read) and answer 200 with the octet count. Off by default;
+    /// for upload benchmarks and smoke tests.
+    #[arg(long, value_name = "PATH")]
+    pub upload_sink: Option<String>,
     /// Serve HTTPS with this PEM certificate chain (needs --tls-key); ALPN picks h2 or
     /// http/1.1. Without TLS the port serves h2c and HTTP/1.1 in cleartext.
     #[arg(long, value_name = "PATH", requires = "tls_key")]
@@ -135,6 +140,8 @@ pub struct Settings {
     pub tls: Option<TlsOptions>,
     /// Log filter.
     pub log: String,
+    /// Path that accepts and discards uploads (`--upload-sink`).
+    pub upload_sink: Option<String>,
 }
 
 /// Parses `--sni-cert HOST=CERT,KEY`.
@@ -289,11 +296,19 @@ impl Cli {
             }
             None => None,
         };
+        if let Some(path) = &self.upload_sink {
+            if !path.starts_with('/') {
+                return Err(StartError::InvalidConfig(format!(
+                    "--upload-sink must be a path starting with '/', got {path:?}"
+                )));
+            }
+        }
         Ok(Settings {
             server: builder.build()?,
             files,
             tls,
             log: self.log,
+            upload_sink: self.upload_sink,
         })
     }
 }

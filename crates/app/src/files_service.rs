@@ -23,14 +23,48 @@ pub const FILE_CHUNK: u64 = 64 * 1024;
 /// Call it once per core: each core keeps its own [`FileCache`] (paths resolved and small
 /// files read within the last second), no lock.
 pub fn files_service(files: StaticFiles) -> impl Service {
+    files_service_with_upload_sink(files, None)
+}
+
+/// [`files_service`], plus POST/PUT at `upload_sink` (when given): the body is read to
+/// its end and discarded, and the answer is 200 with the octet count. Uploads go through
+/// the same flow control as any handler that reads its body.
+pub fn files_service_with_upload_sink(
+    files: StaticFiles,
+    upload_sink: Option<String>,
+) -> impl Service {
     let files = Rc::new(files);
     let cache = Rc::new(RefCell::new(FileCache::new()));
+    let upload_sink: Option<Rc<str>> = upload_sink.map(Rc::from);
     service_fn(move |req: Request, cx: Context| {
         let files = files.clone();
         let cache = cache.clone();
         let now = cx.received_at();
-        async move { respond(&files, &cache, req, now).await }
+        let is_upload = (req.method() == Method::POST || req.method() == Method::PUT)
+            && upload_sink.as_deref() == Some(req.uri().path());
+        async move {
+            if is_upload {
+                return discard_upload(req).await;
+            }
+            respond(&files, &cache, req, now).await
+        }
     })
+}
+
+async fn discard_upload(mut req: Request) -> Response {
+    let mut received: u64 = 0;
+    while let Some(chunk) = req.body_mut().data().await {
+        match chunk {
+            Ok(chunk) => received += chunk.len() as u64,
+            Err(_) => return error(StatusCode::BAD_REQUEST),
+        }
+    }
+    let mut response = http::Response::new(Body::from(format!("received {received} bytes\n")));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 async fn respond(

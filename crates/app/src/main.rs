@@ -64,11 +64,15 @@ fn main() -> ExitCode {
         );
     }
     let files = settings.files.clone();
+    let upload_sink = settings.upload_sink.clone();
     let core_tls = tls.clone();
     let factory = move |core: &h2ring::CoreContext| {
         h2ring::serve::connection_fn(
             core,
-            h2ring::files_service::files_service(files.clone()),
+            h2ring::files_service::files_service_with_upload_sink(
+                files.clone(),
+                upload_sink.clone(),
+            ),
             core_tls.as_ref(),
         )
     };
