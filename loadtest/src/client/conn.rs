@@ -46,6 +46,8 @@ pub struct ConnFailed;
 pub struct ClientConn {
     frames: Decoder,
     hpack: hpack::Decoder,
+    /// The last whole-block HEADERS that left the HPACK table alone, and its status.
+    block_memo: Option<BlockMemo>,
     template: RequestTemplate,
     body: Bytes,
     out: BytesMut,
@@ -84,6 +86,7 @@ impl ClientConn {
         ClientConn {
             frames: Decoder::new(),
             hpack: hpack::Decoder::new(DEFAULT_TABLE_SIZE),
+            block_memo: None,
             template: RequestTemplate::new(&opts.request),
             body: opts.request.body.clone(),
             out,
@@ -306,15 +309,36 @@ impl ClientConn {
     fn on_headers(&mut self, h: Headers, now: Instant, win: &RecordWindow, st: &mut Stats) {
         let id = h.stream_id.value();
         self.block_status = 0;
-        // Decode every block, even for unknown streams, to keep HPACK state (RFC 7541 §2.2).
-        if !self.decode_fragment(&h.fragment, h.end_headers, st) {
-            return;
+        // Decode every block, even for unknown streams, to keep HPACK state (RFC 7541 §2.2),
+        // unless it repeats, byte for byte, a block that did not touch the table.
+        if let Some(status) = self.remembered_status(&h) {
+            self.block_status = status;
+        } else {
+            let generation = self.hpack.generation();
+            if !self.decode_fragment(&h.fragment, h.end_headers, st) {
+                return;
+            }
+            if h.end_headers && self.hpack.generation() == generation {
+                self.block_memo = Some(BlockMemo {
+                    block: Bytes::copy_from_slice(&h.fragment),
+                    generation,
+                    status: self.block_status,
+                });
+            }
         }
         if h.end_headers {
             self.finish_head(id, h.end_stream, now, win, st);
         } else {
             self.continuation = Some((id, h.end_stream));
         }
+    }
+
+    /// The status of `h` if it is a whole block identical to the remembered one and the
+    /// table has not changed since: decoding it again would give the same fields.
+    fn remembered_status(&self, h: &Headers) -> Option<u16> {
+        let memo = self.block_memo.as_ref()?;
+        (h.end_headers && memo.generation == self.hpack.generation() && memo.block == h.fragment)
+            .then_some(memo.status)
     }
 
     /// Feeds one fragment to HPACK, keeping only `:status`; false on a COMPRESSION_ERROR.
@@ -488,3 +512,11 @@ fn parse_status(value: &[u8]) -> u16 {
 
 #[cfg(test)]
 mod tests;
+
+/// A response header block that decoded without changing the HPACK table.
+#[derive(Debug)]
+struct BlockMemo {
+    block: Bytes,
+    generation: u64,
+    status: u16,
+}

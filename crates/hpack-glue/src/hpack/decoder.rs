@@ -32,6 +32,8 @@ pub struct Decoder {
     field_seen: bool,
     /// Set once decoding failed; the table is then out of sync for good.
     failed: Option<DecodeError>,
+    /// Bumped by every change to the dynamic table (insertion, size change).
+    generation: u64,
 }
 
 impl Decoder {
@@ -51,7 +53,16 @@ impl Decoder {
             value_buf: Vec::new(),
             field_seen: false,
             failed: None,
+            generation: 0,
         }
+    }
+
+    /// A number that changes whenever the dynamic table may have changed. Equal values
+    /// before and after decoding a block mean the block left the table alone; the same
+    /// bytes decoded again at the same generation give the same fields. A client may then
+    /// reuse what it made of an identical block instead of decoding it again.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Changes the advertised SETTINGS_HEADER_TABLE_SIZE; call once the peer
@@ -61,6 +72,7 @@ impl Decoder {
         self.max_table_size = n;
         if self.table.max_size() > n {
             self.table.set_max_size(n);
+            self.generation += 1;
         }
     }
 
@@ -237,6 +249,7 @@ impl Decoder {
             return Err(DecodeError::TableSizeUpdateTooLarge);
         }
         self.table.set_max_size(size);
+        self.generation += 1;
         Ok(())
     }
 
@@ -263,6 +276,7 @@ impl Decoder {
             let value = string(buf, value, &mut self.value_buf, max)?;
             // RFC 7541 §6.2.1: emitted and added to the dynamic table.
             self.table.insert(name, value);
+            self.generation += 1;
             emit(Field {
                 name,
                 value,
@@ -321,6 +335,24 @@ fn string<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generation_moves_exactly_when_the_table_may_change() {
+        let mut dec = Decoder::new(4096);
+        let start = dec.generation();
+        // Indexed :method GET, literal without indexing: the table is untouched.
+        dec.decode_block(&[0x82, 0x04, 0x01, b'/']).unwrap();
+        assert_eq!(dec.generation(), start);
+        // Literal with incremental indexing: one insertion.
+        dec.decode_block(&[0x41, 0x01, b'a']).unwrap();
+        assert_eq!(dec.generation(), start + 1);
+        // A size update at the start of a block.
+        dec.decode_block(&[0x3f, 0xe1, 0x1f, 0x82]).unwrap();
+        assert_eq!(dec.generation(), start + 2);
+        // Lowering the advertised limit below the table's size evicts.
+        dec.set_max_table_size(0);
+        assert_eq!(dec.generation(), start + 3);
+    }
 
     #[test]
     fn pending_buffer_is_bounded() {

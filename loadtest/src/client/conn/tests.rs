@@ -428,3 +428,38 @@ fn status_parsing() {
     assert_eq!(parse_status(b"20"), 0);
     assert_eq!(parse_status(b"2x0"), 0);
 }
+
+/// A repeated block is only taken from the memo while the HPACK table is unchanged: the
+/// same index means something else after an insertion.
+#[test]
+fn repeated_blocks_reuse_the_status_only_while_the_table_is_unchanged() {
+    let (now, win) = window();
+    let mut st = Stats::new();
+    let mut conn = ClientConn::new(&opts(5, b""));
+    for _ in 0..5 {
+        conn.send_request(now, now, &win, &mut st);
+    }
+    // Literal `:status: 503` with incremental indexing (dynamic index 62), then index 62
+    // twice, then `:status: 204` inserted (now index 62), then index 62 again.
+    let blocks: [&'static [u8]; 5] = [
+        &[0x48, 0x03, b'5', b'0', b'3'],
+        &[0xbe],
+        &[0xbe],
+        &[0x48, 0x03, b'2', b'0', b'4'],
+        &[0xbe],
+    ];
+    let mut input = BytesMut::new();
+    for (i, block) in blocks.iter().enumerate() {
+        input.extend_from_slice(&encode(Frame::Headers(Headers {
+            stream_id: StreamId::new(1 + 2 * i as u32),
+            fragment: Bytes::from_static(block),
+            end_stream: true,
+            end_headers: true,
+            priority: None,
+            pad_len: None,
+        })));
+    }
+    conn.recv(&mut input, now, &win, &mut st).unwrap();
+    assert_eq!(st.errors.get(&ErrorKind::Status(503)), Some(&3));
+    assert_eq!(st.succeeded, 2);
+}
