@@ -46,6 +46,9 @@ pub trait Scheduler {
     fn remove(&mut self, key: StreamKey);
     /// True when no stream is queued.
     fn is_empty(&self) -> bool;
+    /// The connection has no streams: drop whatever memory the policy keeps for them.
+    /// Called only with no stream open, so remembered priorities may go too.
+    fn release_memory(&mut self) {}
 }
 
 /// Helpers shared by the scheduler tests.

@@ -131,3 +131,28 @@ fn control_frames_go_before_queued_data() {
     );
     assert_eq!(frames.len(), 5);
 }
+
+/// An idle connection may drop its scheduler queues and buffers between bursts; the next
+/// burst is scheduled in priority order as before.
+#[test]
+fn released_idle_memory_does_not_change_the_next_burst() {
+    let mut c = Client::connected(Config::default());
+    c.send(window_update(0, 1 << 20));
+    open(&mut c, 1, Some("u=5"));
+    c.respond_body(1, 1_000);
+    c.frames();
+    c.events();
+    // A stream is still open: nothing may be released.
+    open(&mut c, 3, Some("u=5"));
+    c.conn.release_idle_memory();
+    c.respond_body(3, 1_000);
+    assert_eq!(data_order(&c.frames()), vec![3]);
+    c.events();
+    assert!(c.conn.is_idle());
+    c.conn.release_idle_memory();
+    open(&mut c, 5, Some("u=7"));
+    open(&mut c, 7, Some("u=0"));
+    c.respond_body(5, 20_000);
+    c.respond_body(7, 20_000);
+    assert_eq!(data_order(&c.frames()), vec![7, 7, 5, 5]);
+}

@@ -223,6 +223,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
             if !progressed {
                 if idle {
                     self.release_buffers();
+                    shared.conn.borrow_mut().release_idle_memory();
                 }
                 shared.set_io_waker(cx.waker());
                 return Poll::Pending;

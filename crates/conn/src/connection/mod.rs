@@ -251,6 +251,26 @@ impl Connection {
         self.store.is_empty() && self.out.is_empty() && self.block.is_none()
     }
 
+    /// Gives back the memory a burst of streams left behind (the scheduler's queues, the
+    /// event queue's capacity, the output buffer) when the connection is idle; a no-op
+    /// otherwise. For the driver to call when it parks an idle connection, so that a
+    /// connection that once served many streams costs no more while idle than a new one.
+    pub fn release_idle_memory(&mut self) {
+        if !self.is_idle() {
+            return;
+        }
+        self.scheduler.release_memory();
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
+        if self.out.capacity() > 0 {
+            self.out = BytesMut::new();
+        }
+        if self.scratch.capacity() > 0 {
+            self.scratch = BytesMut::new();
+        }
+    }
+
     /// The RFC 9113 §5.1 state of a stream, or `None` if it is idle or closed.
     pub fn stream_state(&self, id: StreamId) -> Option<crate::StreamState> {
         self.store

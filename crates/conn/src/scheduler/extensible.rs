@@ -63,7 +63,9 @@ impl Level {
 #[derive(Debug, Default)]
 pub struct ExtensiblePriorityScheduler {
     slots: Slots,
-    levels: [Level; Urgency::LEVELS],
+    /// One per urgency, allocated on first use and dropped by `release_memory`: an idle
+    /// connection does not carry eight empty levels (~0.8 KiB).
+    levels: Box<[Level]>,
     /// Live queued streams over all levels.
     queued: usize,
 }
@@ -77,7 +79,12 @@ impl ExtensiblePriorityScheduler {
     /// Queues `key` (known idle) in its level: `Head` for a rescheduled
     /// non-incremental stream whose level has no live head.
     fn enqueue(&mut self, key: StreamKey, stream_id: u32, priority: Priority, resume: bool) {
-        let level = &mut self.levels[priority.urgency.index()];
+        if self.levels.is_empty() {
+            self.levels = (0..Urgency::LEVELS).map(|_| Level::default()).collect();
+        }
+        let Some(level) = self.levels.get_mut(priority.urgency.index()) else {
+            return;
+        };
         let place = if priority.incremental {
             Place::Incremental
         } else if resume && !level.head.is_some_and(|e| self.slots.is_live(e)) {
@@ -99,7 +106,9 @@ impl ExtensiblePriorityScheduler {
     fn unqueue(&mut self, key: StreamKey) {
         let urgency = self.slots.get(key).priority.urgency;
         let place = self.slots.dequeue(key);
-        self.levels[urgency.index()].note_left(place, &self.slots);
+        if let Some(level) = self.levels.get_mut(urgency.index()) {
+            level.note_left(place, &self.slots);
+        }
         self.queued = self.queued.saturating_sub(1);
     }
 
@@ -168,6 +177,13 @@ impl Scheduler for ExtensiblePriorityScheduler {
 
     fn is_empty(&self) -> bool {
         self.queued == 0
+    }
+
+    fn release_memory(&mut self) {
+        if self.queued == 0 {
+            self.levels = Box::default();
+            self.slots = Slots::default();
+        }
     }
 }
 
@@ -339,6 +355,28 @@ mod tests {
         s.reschedule(2, 5, pr(3, true));
         assert_eq!(s.pop(), Some(2));
         assert_eq!(s.pop(), None);
+    }
+
+    #[test]
+    fn released_memory_comes_back_on_the_next_schedule() {
+        let mut s = ExtensiblePriorityScheduler::new();
+        assert!(s.levels.is_empty());
+        s.schedule(0, 1, pr(3, false));
+        assert_eq!(s.levels.len(), Urgency::LEVELS);
+        assert_eq!(s.pop(), Some(0));
+        s.release_memory();
+        assert!(s.levels.is_empty() && s.slots.0.is_empty());
+        s.schedule(1, 3, pr(1, true));
+        s.schedule(0, 5, pr(0, false));
+        assert_eq!(std::iter::from_fn(|| s.pop()).collect::<Vec<_>>(), [0, 1]);
+    }
+
+    #[test]
+    fn release_keeps_queued_streams() {
+        let mut s = ExtensiblePriorityScheduler::new();
+        s.schedule(0, 1, pr(3, false));
+        s.release_memory();
+        assert_eq!(s.pop(), Some(0));
     }
 
     #[test]
