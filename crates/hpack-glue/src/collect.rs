@@ -77,6 +77,11 @@ impl BlockCollector {
         }
     }
 
+    /// The kind of block being collected.
+    pub fn kind(&self) -> BlockKind {
+        self.kind
+    }
+
     /// Starts the next block of `kind` in place, keeping the arena: cheaper than building
     /// a new collector (a few hundred octets) and moving it in.
     pub fn restart(&mut self, kind: BlockKind, limits: HeadLimits) {

@@ -5,6 +5,11 @@ use crate::collect::BlockCollector;
 use crate::error::HeadError;
 use crate::hpack::Decoder;
 use crate::limits::HeadLimits;
+use crate::request::RequestHead;
+
+/// Longest request block remembered for [`HeadDecoder`]'s repeat memo. Repeated blocks
+/// are the all-indexed kind, a few dozen octets.
+pub const REPEAT_MEMO_MAX_BLOCK: usize = 256;
 
 /// Decodes header blocks fragment by fragment into validated heads; one per connection.
 ///
@@ -15,6 +20,23 @@ pub struct HeadDecoder {
     hpack: Decoder,
     limits: HeadLimits,
     block: BlockCollector,
+    /// The current block has not been fed a fragment yet.
+    fresh: bool,
+    repeat: Option<Box<RepeatMemo>>,
+    /// Blocks answered from the repeat memo without decoding.
+    repeats_reused: u64,
+}
+
+/// The last request block that came whole in one HEADERS frame and left the HPACK table
+/// unchanged, and, once it has repeated, the head it decodes to. The same octets at the
+/// same table generation under the same limits decode to the same head (decoding is a
+/// pure function of those three), so a client repeating itself byte for byte (h2load, a
+/// poller, a health check, a unary RPC) is answered from here without decoding.
+#[derive(Debug, Default)]
+struct RepeatMemo {
+    block: Vec<u8>,
+    generation: u64,
+    head: Option<RequestHead>,
 }
 
 impl HeadDecoder {
@@ -26,6 +48,9 @@ impl HeadDecoder {
             hpack,
             limits,
             block: BlockCollector::new(BlockKind::Request, limits),
+            fresh: false,
+            repeat: None,
+            repeats_reused: 0,
         }
     }
 
@@ -33,6 +58,18 @@ impl HeadDecoder {
     pub fn set_limits(&mut self, limits: HeadLimits) {
         self.limits = limits;
         apply_string_limit(&mut self.hpack, limits);
+        self.repeat = None;
+    }
+
+    /// Request blocks answered from the repeat memo (a byte-for-byte repeat of the
+    /// previous whole block at the same table state) instead of being decoded.
+    pub fn repeats_reused(&self) -> u64 {
+        self.repeats_reused
+    }
+
+    /// Forgets the repeat memo (and the field bytes it keeps alive); for idle connections.
+    pub fn release_memory(&mut self) {
+        self.repeat = None;
     }
 
     /// The limits in force for new blocks.
@@ -48,6 +85,7 @@ impl HeadDecoder {
     /// Starts a new header block of the given kind.
     pub fn begin(&mut self, kind: BlockKind) {
         self.block.restart(kind, self.limits);
+        self.fresh = true;
     }
 
     /// Feeds one fragment (HEADERS/CONTINUATION payload). Returns `Ok(None)` until
@@ -57,6 +95,53 @@ impl HeadDecoder {
     /// `end_headers`, after the whole block was decoded (HPACK state stays in sync even for a
     /// rejected stream); once the list is over the limit no more field bytes are stored.
     pub fn decode(
+        &mut self,
+        fragment: &[u8],
+        end_headers: bool,
+    ) -> Result<Option<DecodedBlock>, HeadError> {
+        let whole_request = std::mem::take(&mut self.fresh)
+            && end_headers
+            && self.block.kind() == BlockKind::Request;
+        if !whole_request {
+            return self.decode_fields(fragment, end_headers);
+        }
+        let generation = self.hpack.generation();
+        let repeated = self
+            .repeat
+            .as_ref()
+            .is_some_and(|m| m.generation == generation && m.block == fragment);
+        if repeated {
+            if let Some(head) = self.repeat.as_ref().and_then(|m| m.head.clone()) {
+                self.repeats_reused += 1;
+                return Ok(Some(DecodedBlock::Request(head)));
+            }
+        }
+        let result = self.decode_fields(fragment, end_headers);
+        let unchanged = self.hpack.generation() == generation;
+        match &result {
+            Ok(Some(DecodedBlock::Request(head))) if unchanged => {
+                self.remember(fragment, generation, repeated.then(|| head.clone()))
+            }
+            _ => self.repeat = None,
+        }
+        result
+    }
+
+    fn remember(&mut self, block: &[u8], generation: u64, head: Option<RequestHead>) {
+        if block.len() > REPEAT_MEMO_MAX_BLOCK {
+            self.repeat = None;
+            return;
+        }
+        let memo = self.repeat.get_or_insert_with(Box::default);
+        if head.is_none() {
+            memo.block.clear();
+            memo.block.extend_from_slice(block);
+        }
+        memo.generation = generation;
+        memo.head = head;
+    }
+
+    fn decode_fields(
         &mut self,
         fragment: &[u8],
         end_headers: bool,

@@ -163,13 +163,6 @@ async fn drive<S, T>(
     let stats = shared.conn.borrow().stats().clone();
     services.core.metrics().bytes_in(stats.bytes_in);
     services.core.metrics().bytes_out(stats.bytes_out);
-    for (name, n) in stats
-        .goaway_sent
-        .nonzero()
-        .chain(stats.resets_sent.nonzero())
-    {
-        let _ = (name, n);
-    }
     let _ = io.stream.close().await;
 }
 

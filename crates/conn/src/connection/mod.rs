@@ -260,6 +260,7 @@ impl Connection {
             return;
         }
         self.scheduler.release_memory();
+        self.heads.release_memory();
         if self.events.is_empty() && self.events.capacity() > 0 {
             self.events = VecDeque::new();
         }
