@@ -530,7 +530,8 @@ def render(med, notes, idle, versions, args, mruby):
         f"taskset -c {CLIENT_CPU} target/release/h2ring-loadtest URL -c C -m M "
         f"-D {args.duration:g} --cores {CLIENT_CPU}",
         f"taskset -c {SERVER_CPU} target/release/h2ring --listen 127.0.0.1:{PORTS['h2ring']} "
-        f"--cores {SERVER_CPU}-{SERVER_CPU} --root WWW",
+        f"--cores {SERVER_CPU}-{SERVER_CPU} --root WWW --upload-sink /upload "
+        "--max-connections-per-core 30000 --backlog 16384 --idle-timeout 300",
         f"taskset -c {SERVER_CPU} h2o -c h2o.conf        # num-threads: 1"
         + ("" if mruby else " (no mruby: no upload endpoint)"),
         f"taskset -c {SERVER_CPU} nginx -c nginx.conf    # worker_processes 1; "
