@@ -100,7 +100,7 @@ impl RecvWindow {
         self.available > 0
     }
 
-    #[cfg(test)]
+    /// Octets the peer may still send without a WINDOW_UPDATE from us.
     pub(crate) fn available(&self) -> u32 {
         self.available
     }

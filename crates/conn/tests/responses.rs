@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use h2ring_conn::{Config, Event, SendError, StreamState};
 use h2ring_frame::{ErrorCode, Frame};
@@ -171,6 +173,66 @@ fn finished_response_with_discarded_body_resets_with_no_error() {
     // What the client had in flight is ignored.
     c.data(1, b"more", false);
     assert!(c.frames().is_empty());
+}
+
+/// A discarded body whose declared rest fits the window the client already has is let
+/// in and dropped instead of reset: no RST_STREAM, the stream ends with the client's
+/// END_STREAM (curl 7.88 reports an early RST_STREAM(NO_ERROR) as a failure).
+#[test]
+fn short_declared_body_is_drained_instead_of_reset() {
+    let mut c = Client::connected(Config::default());
+    c.request_with(1, "POST", "/form", &[("content-length", "10")], false);
+    c.events();
+    let now = c.now;
+    c.conn.discard_body(sid(1), now);
+    c.respond(1, 405, true);
+    let frames = c.frames();
+    assert!(resets(&frames).is_empty(), "{frames:?}");
+    assert_eq!(
+        c.conn.stream_state(sid(1)),
+        Some(StreamState::HalfClosedLocal)
+    );
+    c.data(1, b"0123456789", true);
+    assert!(c.frames().is_empty());
+    assert_eq!(c.conn.stream_state(sid(1)), None);
+    assert!(c
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::StreamClosed { stream } if *stream == sid(1))));
+}
+
+/// The drained rest must come: a client that declares a short body and never sends it
+/// loses the stream after `stream_recv_timeout`.
+#[test]
+fn short_declared_body_that_never_comes_times_out() {
+    let mut c = Client::connected(Config::default());
+    c.request_with(1, "POST", "/form", &[("content-length", "10")], false);
+    let now = c.now;
+    c.conn.discard_body(sid(1), now);
+    c.respond(1, 405, true);
+    c.frames();
+    c.advance(Duration::from_secs(61));
+    assert_eq!(resets(&c.frames()), vec![(1, ErrorCode::Cancel)]);
+    assert_eq!(c.conn.stream_state(sid(1)), None);
+}
+
+/// A declared rest larger than the stream window would need WINDOW_UPDATEs for data
+/// nobody reads: reset with NO_ERROR (RFC 9113 §8.1) as without a declared length.
+#[test]
+fn long_declared_body_is_still_reset_with_no_error() {
+    let mut c = Client::connected(Config::default());
+    // The default stream window is 1 MiB.
+    c.request_with(
+        1,
+        "POST",
+        "/upload",
+        &[("content-length", "2097152")],
+        false,
+    );
+    let now = c.now;
+    c.conn.discard_body(sid(1), now);
+    c.respond(1, 413, true);
+    assert_eq!(resets(&c.frames()), vec![(1, ErrorCode::NoError)]);
 }
 
 #[test]

@@ -210,7 +210,8 @@ impl Connection {
 
     /// The application will not read the rest of the request body: what arrives is
     /// discarded and refunded, and once the response is complete the stream is ended with
-    /// RST_STREAM(NO_ERROR) (§8.1).
+    /// RST_STREAM(NO_ERROR) (§8.1), or, when the declared rest fits the stream's window,
+    /// left to finish on its own (see `send_finished`).
     pub fn discard_body(&mut self, id: StreamId, now: Instant) {
         let Some(key) = self.store.key(id) else {
             return;
@@ -243,8 +244,11 @@ impl Connection {
     }
 
     /// Our side ended. If the peer is still sending a body nobody reads, stop it with
-    /// RST_STREAM(NO_ERROR) as §8.1 allows; a handler still reading keeps the stream open
-    /// (full duplex).
+    /// RST_STREAM(NO_ERROR) as §8.1 allows — unless its declared rest fits the window it
+    /// already has: then the rest is let in and dropped. Some clients (curl 7.88) report
+    /// an early RST_STREAM(NO_ERROR) as a failed transfer even after a complete response,
+    /// and a short body costs nothing to drain. A handler still reading keeps the stream
+    /// open (full duplex).
     fn send_finished(&mut self, key: StreamKey, now: Instant) {
         let Some(stream) = self.store.get_mut(key) else {
             return;
@@ -252,7 +256,11 @@ impl Connection {
         stream.send = SendHalf::Done;
         stream.queue.clear();
         stream.queued_len = 0;
-        if stream.recv_open && stream.body_discarded {
+        let rest_fits_window = stream.content_length.is_some_and(|declared| {
+            declared.saturating_sub(stream.body_received)
+                <= u64::from(stream.recv_window.available())
+        });
+        if stream.recv_open && stream.body_discarded && !rest_fits_window {
             let id = stream.id;
             self.queue_rst_stream(id, ErrorCode::NoError, now);
             self.remove_stream(key, HowClosed::ResetByUs);

@@ -151,8 +151,11 @@ impl Connection {
         let conn_window_open = self.conn_send.available() > 0;
         let mut expired = Vec::new();
         for (key, stream) in self.store.iter_mut() {
-            let waiting_for_body =
-                stream.recv_open && !stream.body_discarded && stream.recv_window.has_room();
+            // A discarded body is waited for only once the response is done (the rest is
+            // then let in to be dropped, see `send_finished`).
+            let waiting_for_body = stream.recv_open
+                && (!stream.body_discarded || stream.send == crate::stream::SendHalf::Done)
+                && stream.recv_window.has_room();
             if waiting_for_body {
                 if recv_limit.is_some_and(|t| now.saturating_duration_since(stream.last_recv) >= t)
                 {
