@@ -1,6 +1,6 @@
 //! Receiving: the preface, then frame by frame, each checked against RFC 9113 §5.1 and §6.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::BytesMut;
 use h2ring_frame::{
@@ -337,15 +337,7 @@ impl Connection {
         if !f.ack {
             self.queue_ping_ack(f.payload, now);
         } else if f.payload == super::SHUTDOWN_PING {
-            // Not at once: a client answers the PING ahead of HEADERS it had already
-            // queued before it saw our first GOAWAY (nghttp2 puts control frames first),
-            // and those may arrive a little after the ACK. One more round trip — at least
-            // `MIN_FINAL_GOAWAY_GRACE` — lets them in before the binding GOAWAY.
-            let rtt = self
-                .shutdown_started
-                .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
-            let grace = rtt.clamp(super::MIN_FINAL_GOAWAY_GRACE, self.config.goaway_linger);
-            self.timers.final_goaway_by(now + grace);
+            self.send_final_goaway(now);
         }
     }
 

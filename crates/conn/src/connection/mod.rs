@@ -16,7 +16,7 @@ mod upgrade;
 
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::BytesMut;
 use h2ring_frame::{
@@ -41,9 +41,6 @@ pub use self::upgrade::UpgradeError;
 
 /// Payload of the PING that times the two-step graceful GOAWAY.
 pub(crate) const SHUTDOWN_PING: [u8; 8] = *b"h2r-shut";
-
-/// Least time between our shutdown PING's ACK and the binding GOAWAY (see `on_ping`).
-pub(crate) const MIN_FINAL_GOAWAY_GRACE: Duration = Duration::from_millis(10);
 
 /// Where the connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,8 +104,6 @@ pub struct Connection {
     last_processed_stream: StreamId,
     /// Whether the binding GOAWAY of a graceful shutdown went out.
     final_goaway_sent: bool,
-    /// When graceful shutdown sent the first GOAWAY and its PING.
-    shutdown_started: Option<Instant>,
     /// Highest stream id we promised.
     last_pushed_stream: StreamId,
     /// The header block being received (HEADERS without END_HEADERS so far).
@@ -175,7 +170,6 @@ impl Connection {
             last_client_stream: StreamId::ZERO,
             last_processed_stream: StreamId::ZERO,
             final_goaway_sent: false,
-            shutdown_started: None,
             last_pushed_stream: StreamId::ZERO,
             block: None,
             out: BytesMut::new(),
@@ -317,7 +311,6 @@ impl Connection {
                 })
                 .encode(&mut self.out);
                 self.phase = Phase::Draining;
-                self.shutdown_started = Some(now);
                 self.timers.drain_started(now, &self.config);
                 self.timers.final_goaway(now, &self.config);
             }

@@ -74,13 +74,6 @@ impl Timers {
         self.final_goaway = Some(now + config.goaway_linger);
     }
 
-    /// Brings the binding GOAWAY forward to `at` (never later than already planned).
-    pub(crate) fn final_goaway_by(&mut self, at: Instant) {
-        if let Some(planned) = self.final_goaway {
-            self.final_goaway = Some(planned.min(at));
-        }
-    }
-
     pub(crate) fn final_goaway_done(&mut self) {
         self.final_goaway = None;
     }
