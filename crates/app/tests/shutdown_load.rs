@@ -147,11 +147,8 @@ fn binary_drains_on_sigterm_mid_run_and_prints_one_summary() {
     assert_eq!(r.timeout, 0, "{out}");
 }
 
-/// RFC 9113 §6.8: the first GOAWAY carries 2^31-1 and the binding one follows a round
-/// trip later, so requests already on the wire when shutdown starts are still served.
-#[test]
-fn requests_on_the_wire_at_shutdown_are_still_served() {
-    let run = sigterm_mid_run();
-    let r = parse_h2load(&run.h2load);
-    assert_eq!(r.started, r.succeeded, "{}", run.h2load);
-}
+// That requests already on the wire when shutdown starts are still served (RFC 9113
+// §6.8: GOAWAY 2^31-1 first, the binding one a round trip later) is asserted frame by
+// frame in `conn/tests/goaway.rs`. It cannot be asserted from h2load's counts: nghttp2
+// refuses, on its own side, requests it had queued but not yet sent once any GOAWAY
+// arrives, and counts them as started and failed; on a loaded machine a few do.
