@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use h2ring::Context;
 use http::{HeaderMap, HeaderValue, StatusCode};
-use support::{builder, parse_h2load, run_tool, text, two_cores, Binary, TestServer};
+use support::{builder, parse_h2load, run_tool, text, two_cores, Binary, TempDir, TestServer};
 
 fn hints_server() -> TestServer {
     TestServer::start(builder(1), |_| {
@@ -99,4 +99,36 @@ fn h2load_20000_requests_against_the_binary_all_succeed() {
              20000 requests on {cores} cores\n"
         )
     );
+}
+
+/// `--upload-sink` reads a 1 MiB body to its end over HTTP/2 (through flow control: the
+/// body is 16 times the default 64 KiB window) and HTTP/1.1, with curl as the client;
+/// other POSTs stay 405.
+#[test]
+fn curl_uploads_to_the_binary_upload_sink() {
+    let bin = Binary::start(&["--cores", "1", "--upload-sink", "/upload"]);
+    let dir = TempDir::new("upload");
+    let body = dir.file("body.bin", &vec![7u8; 1 << 20]);
+    let data = format!("@{}", body.display());
+    let post = |version: &str, path: &str, data: &str| {
+        let url = format!("http://{}{path}", bin.addr);
+        let args = ["-sS", version, "--max-time", "10", "-w", " %{http_code}"];
+        let (ok, out, err) = run_tool(
+            "curl",
+            &[&args[..], &["--data-binary", data, &url]].concat(),
+        );
+        assert!(ok, "curl {version} {path}: {err}");
+        out
+    };
+    for version in ["--http2-prior-knowledge", "--http1.1"] {
+        assert_eq!(
+            post(version, "/upload", &data),
+            "received 1048576 bytes\n 200",
+            "{version}"
+        );
+        assert!(
+            post(version, "/elsewhere", "x").ends_with(" 405"),
+            "{version}"
+        );
+    }
 }

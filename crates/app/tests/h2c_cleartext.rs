@@ -9,15 +9,22 @@ use std::time::Duration;
 use h2ring::{service_fn, Body, Context, Request, Response, RunningServer, Server};
 
 fn start() -> (RunningServer, SocketAddr) {
+    start_with(|| service_fn(echo))
+}
+
+/// One core on an ephemeral loopback port, serving what `make` builds on that core.
+fn start_with<S, F>(make: F) -> (RunningServer, SocketAddr)
+where
+    S: h2ring::Service,
+    F: Fn() -> S + Send + Sync + 'static,
+{
     let running = Server::builder()
         .listen("127.0.0.1:0".parse().unwrap())
         .cores(h2ring::Cores::Count(1))
         .drain_timeout(Duration::from_secs(1))
         .build()
         .unwrap()
-        .start(|core: &h2ring::CoreContext| {
-            h2ring::serve::connection_fn(core, service_fn(echo), None)
-        })
+        .start(move |core: &h2ring::CoreContext| h2ring::serve::connection_fn(core, make(), None))
         .unwrap();
     let addr = running.local_addrs()[0];
     (running, addr)
@@ -103,27 +110,19 @@ fn broken_http2_settings_is_400() {
 fn received_at_is_when_the_request_arrived() {
     const WAIT: Duration = Duration::from_millis(150);
     let before_start = std::time::Instant::now();
-    let running = Server::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .cores(h2ring::Cores::Count(1))
-        .drain_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap()
-        .start(move |core: &h2ring::CoreContext| {
-            let service = service_fn(move |_req: Request, cx: Context| async move {
-                let at = cx.received_at();
-                glommio::timer::sleep(WAIT).await;
-                let waited = at.elapsed();
-                Response::new(Body::from(format!(
-                    "after-start={} waited-enough={}",
-                    at >= before_start,
-                    waited >= WAIT
-                )))
-            });
-            h2ring::serve::connection_fn(core, service, None)
+    let (running, addr) = start_with(move || {
+        service_fn(move |_req: Request, cx: Context| async move {
+            let at = cx.received_at();
+            glommio::timer::sleep(WAIT).await;
+            let waited = at.elapsed();
+            Response::new(Body::from(format!(
+                "after-start={} waited-enough={}",
+                at >= before_start,
+                waited >= WAIT
+            )))
         })
-        .unwrap();
-    let url = format!("http://{}/", running.local_addrs()[0]);
+    });
+    let url = format!("http://{addr}/");
     for version in ["--http2-prior-knowledge", "--http1.1"] {
         assert_eq!(
             curl(&[version, &url]),
