@@ -4,7 +4,7 @@ use bytes::{BufMut, BytesMut};
 
 use crate::continuation::encode_continuation;
 use crate::frame_type::{Flags, FrameType};
-use crate::head::encode_frame_header;
+use crate::head::{encode_frame_header, frame_header_bytes};
 use crate::limits::clamp_frame_size;
 use crate::priority::PRIORITY_SPEC_LEN;
 use crate::push_promise::PROMISED_ID_LEN;
@@ -71,20 +71,12 @@ pub fn frame_header_block_in_place(
         return;
     }
     let flags = Flags::END_HEADERS.with_if(Flags::END_STREAM, end_stream);
-    // §4.1 layout: 24-bit length, type, flags, R bit + 31-bit stream id, big-endian.
-    let length = wire::len_u32(block_len).to_be_bytes();
-    let id = stream_id.value().to_be_bytes();
-    let head = [
-        length[1],
-        length[2],
-        length[3],
+    let head = frame_header_bytes(
         FrameType::Headers.to_u8(),
         flags.bits(),
-        id[0],
-        id[1],
-        id[2],
-        id[3],
-    ];
+        stream_id,
+        wire::len_u32(block_len),
+    );
     dst[start..start + FRAME_HEADER_LEN].copy_from_slice(&head);
 }
 

@@ -47,14 +47,27 @@ pub fn encode_frame_header(
     length: u32,
     dst: &mut BytesMut,
 ) {
+    dst.put_slice(&frame_header_bytes(kind, flags, stream_id, length));
+}
+
+/// The 9 octets of a frame header (§4.1: 24-bit length, type, flags, R bit + 31-bit
+/// stream id, big-endian), for writing in place over a gap left earlier.
+///
+/// # Panics
+/// As [`encode_frame_header`].
+pub(crate) fn frame_header_bytes(
+    kind: u8,
+    flags: u8,
+    stream_id: StreamId,
+    length: u32,
+) -> [u8; FRAME_HEADER_LEN] {
     assert!(
         length <= MAX_MAX_FRAME_SIZE,
         "frame payload of {length} octets does not fit the 24-bit length field"
     );
     let [_, l0, l1, l2] = length.to_be_bytes();
-    dst.reserve(FRAME_HEADER_LEN);
-    dst.put_slice(&[l0, l1, l2, kind, flags]);
-    dst.put_u32(stream_id.value());
+    let [s0, s1, s2, s3] = stream_id.value().to_be_bytes();
+    [l0, l1, l2, kind, flags, s0, s1, s2, s3]
 }
 
 #[cfg(test)]

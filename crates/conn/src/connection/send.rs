@@ -83,8 +83,7 @@ impl Connection {
         // Encoded straight into the output behind a gap for the frame header: the block is
         // not copied again unless it needs CONTINUATION frames.
         let start = self.out.len();
-        self.out
-            .extend_from_slice(&[0; h2ring_frame::FRAME_HEADER_LEN]);
+        self.out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
         self.encoder.encode_response(status, headers, &mut self.out);
         frame_header_block_in_place(
             id,
