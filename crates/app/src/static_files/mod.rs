@@ -277,26 +277,25 @@ impl StaticFiles {
         if !is_index {
             return simple(StatusCode::NOT_FOUND);
         }
-        let entity = Entity::new(
-            BUILTIN_INDEX.len() as u64,
-            builtin_etag().to_string(),
-            None,
-            "text/html; charset=utf-8",
-        );
-        let body = |offset: u64, len: u64| {
-            let start = usize::try_from(offset).unwrap_or(usize::MAX);
-            let end = start.saturating_add(usize::try_from(len).unwrap_or(0));
-            let slice = BUILTIN_INDEX.as_bytes().get(start..end).unwrap_or_default();
-            BodySource::Bytes(Bytes::from_static(slice))
-        };
-        decide(method, headers, &entity, body)
+        builtin_file().respond(method, headers)
     }
 }
 
-/// The built-in page's ETag, hashed once per process rather than once per request.
-fn builtin_etag() -> &'static str {
-    static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ETAG.get_or_init(|| format!("\"builtin-{:016x}\"", fnv1a(BUILTIN_INDEX.as_bytes())))
+/// The built-in page as a file held in memory, built once per process: its ETag hash and
+/// prebuilt headers are not redone per request, and it is served by the same code as a
+/// cached file.
+fn builtin_file() -> &'static ResolvedFile {
+    static FILE: std::sync::OnceLock<ResolvedFile> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| ResolvedFile {
+        entity: Entity::new(
+            BUILTIN_INDEX.len() as u64,
+            format!("\"builtin-{:016x}\"", fnv1a(BUILTIN_INDEX.as_bytes())),
+            None,
+            "text/html; charset=utf-8",
+        ),
+        path: PathBuf::new(),
+        contents: Some(Bytes::from_static(BUILTIN_INDEX.as_bytes())),
+    })
 }
 
 /// FNV-1a, for a stable ETag of the built-in page.
