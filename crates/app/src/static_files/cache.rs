@@ -86,12 +86,8 @@ impl FileCache {
             }
         }
         let resolved = self.load(files, path);
-        self.insert(path, resolved, now);
-        match self.entries.get(path) {
-            Some(entry) => serve(&entry.resolved, files, method, headers),
-            // Only when the entry could not be stored: answer without the cache.
-            None => files.respond(method, path, headers),
-        }
+        let resolved = self.insert(path, resolved, now);
+        serve(resolved, files, method, headers)
     }
 
     fn load(&self, files: &StaticFiles, path: &str) -> Resolved {
@@ -109,26 +105,32 @@ impl FileCache {
         }
     }
 
-    fn insert(&mut self, path: &str, resolved: Resolved, now: Instant) {
-        let size = match &resolved {
-            Resolved::File(f) if f.contents.is_some() => f.len() as usize,
-            _ => 0,
-        };
+    /// Stores `resolved` for `path` (within the bounds) and returns the stored copy.
+    fn insert(&mut self, path: &str, resolved: Resolved, now: Instant) -> &Resolved {
         if let Some(old) = self.entries.remove(path) {
-            if let Resolved::File(f) = &old.resolved {
-                if f.contents.is_some() {
-                    self.bytes -= f.len() as usize;
-                }
-            }
+            self.bytes -= cached_bytes(&old.resolved);
         }
+        let size = cached_bytes(&resolved);
         if self.entries.len() >= CACHE_MAX_ENTRIES || self.bytes + size > CACHE_MAX_BYTES {
             // Simple and bounded: start over rather than track recency.
             self.entries.clear();
             self.bytes = 0;
         }
         self.bytes += size;
-        self.entries
-            .insert(path.to_string(), Entry { at: now, resolved });
+        &self
+            .entries
+            .entry(path.to_string())
+            .insert_entry(Entry { at: now, resolved })
+            .into_mut()
+            .resolved
+    }
+}
+
+/// File octets a resolution keeps in memory.
+fn cached_bytes(resolved: &Resolved) -> usize {
+    match resolved {
+        Resolved::File(f) if f.contents.is_some() => f.len() as usize,
+        _ => 0,
     }
 }
 
