@@ -95,22 +95,22 @@ async fn serve_connection<S: Service>(
     // Each path is boxed: the connection's future then holds only the path it runs, not
     // the largest of them (a TLS session is kilobytes; idle h2c connections should cost
     // little).
-    if per_core.tls.is_some() {
-        Box::pin(serve_tls(stream, info, per_core)).await
-    } else {
-        Box::pin(serve_cleartext(stream, info, per_core)).await
+    match per_core.tls.clone() {
+        Some((config, timeout)) => {
+            Box::pin(serve_tls(stream, info, config, timeout, per_core)).await
+        }
+        None => Box::pin(serve_cleartext(stream, info, per_core)).await,
     }
 }
 
 async fn serve_tls<S: Service>(
     stream: glommio::net::TcpStream,
     info: ConnInfo,
+    config: Arc<rustls::ServerConfig>,
+    timeout: Duration,
     per_core: Rc<PerCore<S>>,
 ) {
-    let Some((config, timeout)) = &per_core.tls else {
-        return;
-    };
-    let done = match handshake(stream, config.clone(), *timeout).await {
+    let done = match handshake(stream, config, timeout).await {
         Ok(done) => done,
         Err(e) => {
             tracing::debug!(peer = %info.peer, "TLS handshake failed: {e}");
