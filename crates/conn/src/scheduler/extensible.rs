@@ -82,9 +82,8 @@ impl ExtensiblePriorityScheduler {
         if self.levels.is_empty() {
             self.levels = (0..Urgency::LEVELS).map(|_| Level::default()).collect();
         }
-        let Some(level) = self.levels.get_mut(priority.urgency.index()) else {
-            return;
-        };
+        // In bounds: `Urgency::index` is always below `Urgency::LEVELS`.
+        let level = &mut self.levels[priority.urgency.index()];
         let place = if priority.incremental {
             Place::Incremental
         } else if resume && !level.head.is_some_and(|e| self.slots.is_live(e)) {
