@@ -3,7 +3,7 @@
 use crate::block::{BlockKind, DecodedBlock};
 use crate::collect::BlockCollector;
 use crate::error::HeadError;
-use crate::hpack::Decoder;
+use crate::hpack::{BlockMemo, Decoder};
 use crate::limits::HeadLimits;
 use crate::request::RequestHead;
 
@@ -22,21 +22,14 @@ pub struct HeadDecoder {
     block: BlockCollector,
     /// The current block has not been fed a fragment yet.
     fresh: bool,
-    repeat: Option<Box<RepeatMemo>>,
+    /// The last request block that came whole in one HEADERS frame and left the HPACK
+    /// table unchanged, and, once it has repeated, the head it decodes to: a client
+    /// repeating itself byte for byte (h2load, a poller, a health check, a unary RPC) is
+    /// then answered without decoding. Limits are part of the outcome too, so a change of
+    /// limits forgets it.
+    repeat: Option<Box<BlockMemo<RequestHead>>>,
     /// Blocks answered from the repeat memo without decoding.
     repeats_reused: u64,
-}
-
-/// The last request block that came whole in one HEADERS frame and left the HPACK table
-/// unchanged, and, once it has repeated, the head it decodes to. The same octets at the
-/// same table generation under the same limits decode to the same head (decoding is a
-/// pure function of those three), so a client repeating itself byte for byte (h2load, a
-/// poller, a health check, a unary RPC) is answered from here without decoding.
-#[derive(Debug, Default)]
-struct RepeatMemo {
-    block: Vec<u8>,
-    generation: u64,
-    head: Option<RequestHead>,
 }
 
 impl HeadDecoder {
@@ -109,36 +102,29 @@ impl HeadDecoder {
         let repeated = self
             .repeat
             .as_ref()
-            .is_some_and(|m| m.generation == generation && m.block == fragment);
+            .is_some_and(|m| m.is_repeat(fragment, generation));
         if repeated {
-            if let Some(head) = self.repeat.as_ref().and_then(|m| m.head.clone()) {
+            if let Some(head) = self.repeat.as_ref().and_then(|m| m.value()).cloned() {
                 self.repeats_reused += 1;
                 return Ok(Some(DecodedBlock::Request(head)));
             }
         }
         let result = self.decode_fields(fragment, end_headers);
-        let unchanged = self.hpack.generation() == generation;
         match &result {
-            Ok(Some(DecodedBlock::Request(head))) if unchanged => {
-                self.remember(fragment, generation, repeated.then(|| head.clone()))
+            Ok(Some(DecodedBlock::Request(head)))
+                if self.hpack.generation() == generation
+                    && fragment.len() <= REPEAT_MEMO_MAX_BLOCK =>
+            {
+                let memo = self.repeat.get_or_insert_with(Box::default);
+                if repeated {
+                    memo.set_value(head.clone());
+                } else {
+                    memo.reset(fragment, generation);
+                }
             }
             _ => self.repeat = None,
         }
         result
-    }
-
-    fn remember(&mut self, block: &[u8], generation: u64, head: Option<RequestHead>) {
-        if block.len() > REPEAT_MEMO_MAX_BLOCK {
-            self.repeat = None;
-            return;
-        }
-        let memo = self.repeat.get_or_insert_with(Box::default);
-        if head.is_none() {
-            memo.block.clear();
-            memo.block.extend_from_slice(block);
-        }
-        memo.generation = generation;
-        memo.head = head;
     }
 
     fn decode_fields(

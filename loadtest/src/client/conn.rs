@@ -10,7 +10,7 @@ use h2ring_frame::{
     Headers, Setting, Settings, StreamId, WindowUpdate, DEFAULT_INITIAL_WINDOW_SIZE,
     DEFAULT_MAX_FRAME_SIZE,
 };
-use h2ring_hpack::hpack::{self, DEFAULT_TABLE_SIZE};
+use h2ring_hpack::hpack::{self, BlockMemo, DEFAULT_TABLE_SIZE};
 
 use super::frames;
 use super::streams::{InFlight, StreamTable};
@@ -47,7 +47,7 @@ pub struct ClientConn {
     frames: Decoder,
     hpack: hpack::Decoder,
     /// The last whole-block HEADERS that left the HPACK table alone, and its status.
-    block_memo: Option<BlockMemo>,
+    block_memo: Option<BlockMemo<u16>>,
     template: RequestTemplate,
     body: Bytes,
     out: BytesMut,
@@ -319,11 +319,9 @@ impl ClientConn {
                 return;
             }
             if h.end_headers && self.hpack.generation() == generation {
-                self.block_memo = Some(BlockMemo {
-                    block: Bytes::copy_from_slice(&h.fragment),
-                    generation,
-                    status: self.block_status,
-                });
+                let memo = self.block_memo.get_or_insert_with(BlockMemo::default);
+                memo.reset(&h.fragment, generation);
+                memo.set_value(self.block_status);
             }
         }
         if h.end_headers {
@@ -337,8 +335,10 @@ impl ClientConn {
     /// table has not changed since: decoding it again would give the same fields.
     fn remembered_status(&self, h: &Headers) -> Option<u16> {
         let memo = self.block_memo.as_ref()?;
-        (h.end_headers && memo.generation == self.hpack.generation() && memo.block == h.fragment)
-            .then_some(memo.status)
+        if !h.end_headers || !memo.is_repeat(&h.fragment, self.hpack.generation()) {
+            return None;
+        }
+        memo.value().copied()
     }
 
     /// Feeds one fragment to HPACK, keeping only `:status`; false on a COMPRESSION_ERROR.
@@ -512,11 +512,3 @@ fn parse_status(value: &[u8]) -> u16 {
 
 #[cfg(test)]
 mod tests;
-
-/// A response header block that decoded without changing the HPACK table.
-#[derive(Debug)]
-struct BlockMemo {
-    block: Bytes,
-    generation: u64,
-    status: u16,
-}

@@ -11,12 +11,14 @@ mod encoder;
 mod error;
 pub mod huffman;
 mod integer;
+mod memo;
 mod scan;
 mod static_table;
 
 pub use self::decoder::{Decoder, OwnedFields};
 pub use self::encoder::Encoder;
 pub use self::error::DecodeError;
+pub use self::memo::BlockMemo;
 
 /// Default dynamic table size (RFC 9113 §6.5.2 SETTINGS_HEADER_TABLE_SIZE
 /// initial value), and the cap on the table our [`Encoder`] keeps.
