@@ -18,19 +18,10 @@ use crate::error::StartError;
 /// waiting if the file were non-blocking. IPv6 sockets are `IPV6_V6ONLY` so
 /// `[::]:p` and `0.0.0.0:p` can both be listed.
 pub fn bind_one(addr: SocketAddr, backlog: u32) -> io::Result<OwnedFd> {
-    let domain = if addr.is_ipv6() {
-        Domain::IPV6
-    } else {
-        Domain::IPV4
-    };
-    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
+    let socket = tcp_socket_for(addr)?;
     // Each core binds its own socket to the same address; the kernel spreads
     // incoming connections across them.
     socket.set_reuse_port(true)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
     socket.bind(&SockAddr::from(addr))?;
     let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
     socket.listen(backlog)?;
@@ -64,18 +55,19 @@ pub fn bind_group(
 /// Binds and drops a socket without `SO_REUSEPORT`: `EADDRINUSE` when anything already
 /// listens on `addr`.
 fn probe_exclusive(addr: SocketAddr) -> io::Result<()> {
-    let domain = if addr.is_ipv6() {
-        Domain::IPV6
-    } else {
-        Domain::IPV4
-    };
-    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
-    // Sockets of old connections in TIME_WAIT must not make a restart fail.
+    tcp_socket_for(addr)?.bind(&SockAddr::from(addr))
+}
+
+/// An unbound TCP socket for `addr`'s family: `SO_REUSEADDR` (sockets of old
+/// connections in TIME_WAIT must not make a restart fail) and, for IPv6,
+/// `IPV6_V6ONLY`.
+fn tcp_socket_for(addr: SocketAddr) -> io::Result<Socket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
     }
-    socket.bind(&SockAddr::from(addr))
+    Ok(socket)
 }
 
 /// The bound address of a socket.
