@@ -11,14 +11,34 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2ring_frame::{
-    Data, ErrorCode, Frame, Ping, Priority, PrioritySpec, RstStream, Setting, Settings, StreamId,
-    WindowUpdate,
+    Data, ErrorCode, Frame, GoAway, Ping, Priority, PrioritySpec, RstStream, Setting, Settings,
+    StreamId, WindowUpdate,
 };
 
 use attack_support::{
     assert_rss_growth_below, continuation, headers, hpack_int, request, request_block, Attacker,
     Ending, GoodClient, LiveServer, RssSampler, STEP,
 };
+
+/// Waits for the attacker's GOAWAY(`code`), asserts it came within `window` of `since`,
+/// and that the server then closes the connection. Returns the GOAWAY.
+fn expect_goaway_in(
+    attacker: &mut Attacker,
+    code: ErrorCode,
+    since: Instant,
+    window: std::ops::Range<Duration>,
+    tag: &str,
+) -> GoAway {
+    let (goaway, _) = attacker.expect_goaway(code, STEP);
+    let elapsed = since.elapsed();
+    eprintln!("[{tag}] GOAWAY({code:?}) after {elapsed:?}");
+    assert!(
+        window.contains(&elapsed),
+        "[{tag}] {elapsed:?}, expected {window:?}"
+    );
+    attacker.expect_closed(STEP);
+    goaway
+}
 
 /// RSS growth allowed while a flood runs (KiB): the floods must not make the server keep
 /// per-frame state.
@@ -450,14 +470,13 @@ fn slowloris_settings_gets_settings_timeout() {
     let mut settings = bytes::BytesMut::new();
     Frame::Settings(Settings::new(vec![Setting::EnablePush(false)])).encode(&mut settings);
     trickle(&mut attacker, &settings, Duration::from_millis(300));
-    let (_, _) = attacker.expect_goaway(ErrorCode::SettingsTimeout, STEP);
-    let elapsed = start.elapsed();
-    eprintln!("[slow-settings] GOAWAY(SETTINGS_TIMEOUT) after {elapsed:?}");
-    assert!(
-        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(4),
-        "{elapsed:?}"
+    expect_goaway_in(
+        &mut attacker,
+        ErrorCode::SettingsTimeout,
+        start,
+        Duration::from_secs(2)..Duration::from_secs(4),
+        "slow-settings",
     );
-    attacker.expect_closed(STEP);
     good.assert_all_served(5);
 }
 
@@ -487,18 +506,17 @@ fn slowloris_request_head_gets_the_header_block_timeout() {
             break;
         }
     }
-    let (goaway, _) = attacker.expect_goaway(ErrorCode::EnhanceYourCalm, STEP);
-    let elapsed = start.elapsed();
-    eprintln!("[slow-head] GOAWAY after {elapsed:?}");
+    let goaway = expect_goaway_in(
+        &mut attacker,
+        ErrorCode::EnhanceYourCalm,
+        start,
+        Duration::from_secs(1)..Duration::from_secs(3),
+        "slow-head",
+    );
     assert_eq!(
         &goaway.debug_data[..],
         b"header block not completed in time"
     );
-    assert!(
-        elapsed >= Duration::from_secs(1) && elapsed < Duration::from_secs(3),
-        "{elapsed:?}"
-    );
-    attacker.expect_closed(STEP);
     good.assert_all_served(5);
 }
 
@@ -518,16 +536,16 @@ fn slowloris_partial_frame_is_closed_at_the_idle_timeout() {
         &frame[..frame.len() - 1],
         Duration::from_millis(200),
     );
-    let (goaway, _) = attacker.expect_goaway(ErrorCode::NoError, STEP);
-    let elapsed = start.elapsed();
-    eprintln!("[slow-frame] {sent} octets, GOAWAY(NO_ERROR) after {elapsed:?}");
+    eprintln!("[slow-frame] {sent} octets sent");
+    let goaway = expect_goaway_in(
+        &mut attacker,
+        ErrorCode::NoError,
+        start,
+        Duration::from_secs(2)..Duration::from_secs(4),
+        "slow-frame",
+    );
     // RFC 9113 §6.8: a graceful GOAWAY first names the largest id, then the last processed.
     assert_eq!(goaway.last_stream_id, StreamId::MAX);
-    assert!(
-        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(4),
-        "{elapsed:?}"
-    );
-    attacker.expect_closed(STEP);
     good.assert_all_served(5);
 }
 
