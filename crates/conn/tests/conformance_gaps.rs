@@ -6,7 +6,7 @@ mod support;
 
 use bytes::Bytes;
 use h2ring_conn::{Config, Event, Phase, StreamState};
-use h2ring_frame::{ErrorCode, Frame, Headers, Priority, PrioritySpec, Setting, MAX_WINDOW_SIZE};
+use h2ring_frame::{ErrorCode, Frame, Headers, PrioritySpec, Setting, MAX_WINDOW_SIZE};
 use http::{HeaderMap, Method, Uri};
 use support::*;
 
@@ -40,17 +40,6 @@ fn setting(id: u16, value: u32) -> Vec<u8> {
     let mut v = id.to_be_bytes().to_vec();
     v.extend_from_slice(&value.to_be_bytes());
     v
-}
-
-fn priority_frame(id: u32, dep: u32) -> Frame {
-    Frame::Priority(Priority {
-        stream_id: sid(id),
-        spec: PrioritySpec {
-            dependency: sid(dep),
-            exclusive: false,
-            weight: 15,
-        },
-    })
 }
 
 // ---- §4.1 frame format -------------------------------------------------------------------
@@ -137,7 +126,7 @@ fn window_update_and_priority_on_a_half_closed_remote_stream_are_allowed() {
     let mut c = Client::connected(Config::default());
     c.request(1, "GET", "/", true);
     c.send(window_update(1, 100));
-    c.send(priority_frame(1, 0));
+    c.send(priority(1, 0));
     assert!(c.frames().is_empty());
     assert_eq!(
         c.conn.stream_state(sid(1)),
@@ -159,7 +148,7 @@ fn window_update_and_rst_stream_after_our_end_stream_are_ignored() {
     assert_eq!(c.conn.stream_state(sid(1)), None);
     c.send(window_update(1, 1_000));
     c.send(rst(1, ErrorCode::Cancel));
-    c.send(priority_frame(1, 0));
+    c.send(priority(1, 0));
     assert!(c.frames().is_empty());
     assert_eq!(c.conn.phase(), Phase::Open);
 }
@@ -219,7 +208,7 @@ fn data_on_a_reserved_local_stream_is_a_protocol_error() {
     assert_eq!(promised, sid(2));
     c.frames();
     c.send(window_update(2, 100));
-    c.send(priority_frame(2, 0));
+    c.send(priority(2, 0));
     assert!(c.frames().is_empty());
     c.data(2, b"x", false);
     c.expect_goaway(1, ErrorCode::ProtocolError);
@@ -230,7 +219,7 @@ fn priority_self_dependency_on_an_idle_stream_resets_it() {
     // RFC 9113 §5.3.1: a stream cannot depend on itself (stream error PROTOCOL_ERROR). For an
     // idle stream we answer RST_STREAM like Go's server rather than a connection error.
     let mut c = Client::connected(Config::default());
-    c.send(priority_frame(5, 5));
+    c.send(priority(5, 5));
     c.expect_resets(&[(5, ErrorCode::ProtocolError)]);
 }
 

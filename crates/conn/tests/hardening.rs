@@ -8,19 +8,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use h2ring_conn::{Config, Event, Phase, RateBudget};
-use h2ring_frame::{Data, ErrorCode, Frame, Priority, PrioritySpec, Setting, StreamId};
+use h2ring_frame::{Data, ErrorCode, Frame, Setting, StreamId};
 use support::*;
-
-fn priority(id: u32) -> Frame {
-    Frame::Priority(Priority {
-        stream_id: sid(id),
-        spec: PrioritySpec {
-            dependency: sid(0),
-            exclusive: false,
-            weight: 15,
-        },
-    })
-}
 
 #[test]
 fn rapid_reset_is_answered_with_enhance_your_calm() {
@@ -97,7 +86,7 @@ fn priority_flood_is_cut_off() {
     let mut c = Client::connected(Config::default());
     let mut frames = Vec::new();
     for i in 0..10_001u32 {
-        frames.push(priority(2 * i + 1));
+        frames.push(priority(2 * i + 1, 0));
     }
     c.send_all(frames);
     assert_eq!(goaway(&c.frames()), Some((0, ErrorCode::EnhanceYourCalm)));

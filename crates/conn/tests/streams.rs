@@ -5,7 +5,7 @@ mod support;
 
 use bytes::Bytes;
 use h2ring_conn::{Config, Event, Phase, StreamState};
-use h2ring_frame::{ErrorCode, Frame, Headers, Priority, PrioritySpec, PushPromise};
+use h2ring_frame::{ErrorCode, Frame, Headers, PrioritySpec, PushPromise};
 use http::{HeaderMap, Method, Uri};
 use support::*;
 
@@ -253,17 +253,6 @@ fn pseudo_header_in_trailers_resets_the_stream() {
     let block = c.block(&[(":path", "/x")]);
     c.send(headers(1, block, true, true));
     c.expect_resets(&[(1, ErrorCode::ProtocolError)]);
-}
-
-fn priority(id: u32, dep: u32) -> Frame {
-    Frame::Priority(Priority {
-        stream_id: sid(id),
-        spec: PrioritySpec {
-            dependency: sid(dep),
-            exclusive: false,
-            weight: 15,
-        },
-    })
 }
 
 #[test]

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use h2ring_conn::{Config, Connection, Event};
 use h2ring_frame::{
-    Continuation, Data, Decoder, ErrorCode, Frame, Headers, Ping, RstStream, Setting, Settings,
-    StreamId, WindowUpdate, PREFACE,
+    Continuation, Data, Decoder, ErrorCode, Frame, Headers, Ping, Priority, PrioritySpec,
+    RstStream, Setting, Settings, StreamId, WindowUpdate, PREFACE,
 };
 use h2ring_hpack::hpack;
 
@@ -313,6 +313,18 @@ pub fn continuation(id: u32, fragment: Bytes, end_headers: bool) -> Frame {
         stream_id: sid(id),
         fragment,
         end_headers,
+    })
+}
+
+/// A PRIORITY frame: `id` depends on `dep`, default weight.
+pub fn priority(id: u32, dep: u32) -> Frame {
+    Frame::Priority(Priority {
+        stream_id: sid(id),
+        spec: PrioritySpec {
+            dependency: sid(dep),
+            exclusive: false,
+            weight: 15,
+        },
     })
 }
 
