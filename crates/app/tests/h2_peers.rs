@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use h2ring::Context;
 use http::{HeaderMap, HeaderValue, StatusCode};
-use support::{builder, parse_h2load, run_tool, text, two_cores, Binary, TempDir, TestServer};
+use support::{
+    builder, curl, parse_h2load, run_tool, text, two_cores, Binary, TempDir, TestServer,
+};
 
 fn hints_server() -> TestServer {
     TestServer::start(builder(1), |_| {
@@ -112,13 +114,7 @@ fn curl_uploads_to_the_binary_upload_sink() {
     let data = format!("@{}", body.display());
     let post = |version: &str, path: &str, data: &str| {
         let url = format!("http://{}{path}", bin.addr);
-        let args = ["-sS", version, "--max-time", "10", "-w", " %{http_code}"];
-        let (ok, out, err) = run_tool(
-            "curl",
-            &[&args[..], &["--data-binary", data, &url]].concat(),
-        );
-        assert!(ok, "curl {version} {path}: {err}");
-        out
+        curl(&[version, "-w", " %{http_code}", "--data-binary", data, &url])
     };
     for version in ["--http2-prior-knowledge", "--http1.1"] {
         assert_eq!(

@@ -1,12 +1,14 @@
 //! One cleartext port serves HTTP/1.1, h2c with prior knowledge, and `Upgrade: h2c`
 //! (curl `--http2` on http://), including an upgrading request with a body.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::Command;
 use std::time::Duration;
 
 use h2ring::{service_fn, Body, Context, Request, Response, RunningServer, Server};
+use support::curl;
 
 fn start() -> (RunningServer, SocketAddr) {
     start_with(|| service_fn(echo))
@@ -40,20 +42,6 @@ async fn echo(mut req: Request, cx: Context) -> Response {
         req.uri().path(),
         String::from_utf8_lossy(&body)
     )))
-}
-
-fn curl(args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10"])
-        .args(args)
-        .output()
-        .expect("curl must be installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

@@ -1,26 +1,13 @@
 //! `Server::start_service`: a per-core service factory serving HTTP/2 and HTTP/1.1 on one
 //! port, as the crate docs show.
 
+mod support;
+
 use std::cell::Cell;
-use std::process::Command;
 use std::rc::Rc;
 
 use h2ring::{service_fn, Body, Context, Request, Response, Server};
-
-fn curl(args: &[&str], url: &str) -> String {
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10"])
-        .args(args)
-        .arg(url)
-        .output()
-        .expect("curl must be installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::curl;
 
 #[test]
 fn start_service_serves_a_per_core_service_over_h2_and_http1() {
@@ -43,10 +30,10 @@ fn start_service_serves_a_per_core_service_over_h2_and_http1() {
         })
         .unwrap();
     let url = format!("http://{}/", running.local_addrs()[0]);
-    assert_eq!(curl(&["--http2-prior-knowledge"], &url), "HTTP/2.0 #1");
-    assert_eq!(curl(&["--http1.1"], &url), "HTTP/1.1 #2");
+    assert_eq!(curl(&["--http2-prior-knowledge", &url]), "HTTP/2.0 #1");
+    assert_eq!(curl(&["--http1.1", &url]), "HTTP/1.1 #2");
     // The same per-core state answers the upgrade path too.
-    assert_eq!(curl(&["--http2"], &url), "HTTP/2.0 #3");
+    assert_eq!(curl(&["--http2", &url]), "HTTP/2.0 #3");
     running.handle().shutdown();
     let summary = running.join();
     assert!(summary.to_string().contains("3 requests"), "{summary}");

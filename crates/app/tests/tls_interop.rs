@@ -3,11 +3,15 @@
 //! refused; SNI picks the certificate; SIGHUP reloads certificates without dropping
 //! connections; bad certificate paths are one error line.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
+
+use support::curl_output;
 
 const BIN: &str = env!("CARGO_BIN_EXE_h2ring");
 
@@ -55,23 +59,6 @@ fn start(args: &[&str]) -> (Running, Vec<String>) {
     }
 }
 
-fn curl(args: &[&str]) -> (String, String) {
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10"])
-        .args(args)
-        .output()
-        .expect("curl must be installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// `openssl s_client` with extra arguments; returns (success, all output).
 fn s_client(addr: SocketAddr, args: &[&str]) -> (bool, String) {
     let mut child = Command::new("openssl")
@@ -100,12 +87,12 @@ fn self_signed_https_speaks_h2_and_http11_by_alpn() {
         "{lines:?}"
     );
     let url = format!("https://{}/", server.addr);
-    let (body, _) = curl(&["-k", "--http2", "-w", "\n%{http_version}", &url]);
+    let (body, _) = curl_output(&["-k", "--http2", "-w", "\n%{http_version}", &url]);
     assert!(body.contains("h2ring"), "{body}");
     assert!(body.ends_with("\n2"), "{body}");
-    let (body, _) = curl(&["-k", "--http1.1", "-w", "\n%{http_version}", &url]);
+    let (body, _) = curl_output(&["-k", "--http1.1", "-w", "\n%{http_version}", &url]);
     assert!(body.ends_with("\n1.1"), "{body}");
-    let (_, verbose) = curl(&["-kv", "--http2", "-o", "/dev/null", &url]);
+    let (_, verbose) = curl_output(&["-kv", "--http2", "-o", "/dev/null", &url]);
     assert!(verbose.contains("ALPN: server accepted h2"), "{verbose}");
 }
 

@@ -1,10 +1,13 @@
 //! TLS facts reach handlers (`TlsInfo` in the request extensions), and sessions resume
 //! (the per-core session cache / tickets), checked with real clients.
 
+mod support;
+
 use std::process::{Command, Stdio};
 
 use h2ring::tls::{CertSource, TlsAcceptor, TlsInfo, TlsOptions};
 use h2ring::{service_fn, Body, Context, CoreContext, Request, Response, Server};
+use support::curl;
 
 fn start() -> (h2ring::RunningServer, std::net::SocketAddr) {
     let acceptor = TlsAcceptor::new(TlsOptions::new(CertSource::SelfSigned)).unwrap();
@@ -39,18 +42,8 @@ fn start() -> (h2ring::RunningServer, std::net::SocketAddr) {
 fn handlers_see_the_negotiated_tls_facts() {
     let (running, addr) = start();
     let url = format!("https://localhost:{}/", addr.port());
-    let out = Command::new("curl")
-        .args(["-sSk", "--http2", "--max-time", "10", "--resolve"])
-        .arg(format!("localhost:{}:127.0.0.1", addr.port()))
-        .arg(&url)
-        .output()
-        .expect("curl must be installed");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let body = String::from_utf8(out.stdout).unwrap();
+    let resolve = format!("localhost:{}:127.0.0.1", addr.port());
+    let body = curl(&["-k", "--http2", "--resolve", &resolve, &url]);
     assert!(
         body.starts_with("alpn=h2 sni=localhost version=TLSv1_3"),
         "{body}"

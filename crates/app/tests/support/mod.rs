@@ -344,6 +344,18 @@ pub fn run_tool(program: &str, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `curl -sS --max-time 10 <args>`: asserts it succeeded; returns (stdout, stderr).
+pub fn curl_output(args: &[&str]) -> (String, String) {
+    let (ok, out, err) = run_tool("curl", &[&["-sS", "--max-time", "10"][..], args].concat());
+    assert!(ok, "curl {args:?}: {err}");
+    (out, err)
+}
+
+/// [`curl_output`]'s stdout.
+pub fn curl(args: &[&str]) -> String {
+    curl_output(args).0
+}
+
 /// A boxed handler future, for services that route to differently-typed handlers.
 pub type BoxResponse = std::pin::Pin<Box<dyn Future<Output = Response>>>;
 
