@@ -4,12 +4,14 @@
 //! A screenshot is saved and its path printed as evidence. Without Chromium the test is
 //! skipped locally and fails under CI (`CI=true`), where `.ci/run` installs it.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use h2ring::tls::{CertSource, TlsAcceptor, TlsOptions};
-use h2ring::{service_fn, Body, Context, Request, Response, Server};
+use h2ring::{service_fn, Body, Context, CoreContext, Request, Response};
+use support::{builder, TestServer};
 
 const PAGE: &str = "<!doctype html><html><head><title>h2ring browser check</title></head>\
 <body><h1 id=proto>pending</h1><script>\
@@ -69,17 +71,9 @@ fn chromium_loads_the_page_over_h2() {
         return;
     };
     let tls = TlsAcceptor::new(TlsOptions::new(CertSource::SelfSigned)).unwrap();
-    let running = Server::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .cores(h2ring::Cores::Count(1))
-        .drain_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap()
-        .start(move |core: &h2ring::CoreContext| {
-            h2ring::serve::connection_fn(core, service_fn(page), Some(&tls))
-        })
-        .unwrap();
-    let url = format!("https://127.0.0.1:{}/", running.local_addrs()[0].port());
+    let server =
+        TestServer::start_serving(builder(1), |_: &CoreContext| service_fn(page), Some(tls));
+    let url = format!("https://127.0.0.1:{}/", server.addr.port());
     let out = run_chromium(&browser, &["--dump-dom".to_string()], &url);
     let dom = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -107,6 +101,4 @@ fn chromium_loads_the_page_over_h2() {
         "browser evidence: {} ({size} bytes) shows nextHopProtocol=h2",
         shot.display()
     );
-    running.handle().shutdown();
-    running.join();
 }

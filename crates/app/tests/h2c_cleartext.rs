@@ -4,32 +4,14 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
-use h2ring::{service_fn, Body, Context, Request, Response, RunningServer, Server};
-use support::curl;
+use h2ring::{service_fn, Body, Context, CoreContext, Request, Response};
+use support::{builder, curl, TestServer};
 
-fn start() -> (RunningServer, SocketAddr) {
-    start_with(|| service_fn(echo))
-}
-
-/// One core on an ephemeral loopback port, serving what `make` builds on that core.
-fn start_with<S, F>(make: F) -> (RunningServer, SocketAddr)
-where
-    S: h2ring::Service,
-    F: Fn() -> S + Send + Sync + 'static,
-{
-    let running = Server::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .cores(h2ring::Cores::Count(1))
-        .drain_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap()
-        .start(move |core: &h2ring::CoreContext| h2ring::serve::connection_fn(core, make(), None))
-        .unwrap();
-    let addr = running.local_addrs()[0];
-    (running, addr)
+fn start() -> TestServer {
+    TestServer::start_serving(builder(1), |_: &CoreContext| service_fn(echo), None)
 }
 
 /// Answers with the version the handler saw, the stream id, and the request body.
@@ -46,7 +28,8 @@ async fn echo(mut req: Request, cx: Context) -> Response {
 
 #[test]
 fn one_port_serves_http11_prior_knowledge_and_upgrade() {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let url = format!("http://{addr}/p");
     assert_eq!(curl(&["--http1.1", &url]), "HTTP/1.1 stream=1 /p ");
     assert_eq!(
@@ -58,13 +41,12 @@ fn one_port_serves_http11_prior_knowledge_and_upgrade() {
     assert_eq!(out, "HTTP/2.0 stream=1 /p  2");
     let out = curl(&["--http2", "-d", "posted=1", "-w", " %{http_version}", &url]);
     assert_eq!(out, "HTTP/2.0 stream=1 /p posted=1 2");
-    running.handle().shutdown();
-    running.join();
 }
 
 #[test]
 fn upgrade_answers_101_then_the_server_preface() {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n").unwrap();
@@ -75,21 +57,18 @@ fn upgrade_answers_101_then_the_server_preface() {
     // Then a SETTINGS frame (type 4) on stream 0: the server preface.
     assert_eq!(got[expect.len() + 3], 4);
     assert_eq!(&got[expect.len() + 5..], &[0, 0, 0, 0]);
-    running.handle().shutdown();
-    running.join();
 }
 
 #[test]
 fn broken_http2_settings_is_400() {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: !!!\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
-    running.handle().shutdown();
-    running.join();
 }
 
 /// `Context::received_at` is fixed when the head arrives: a handler that waits sees it
@@ -98,19 +77,23 @@ fn broken_http2_settings_is_400() {
 fn received_at_is_when_the_request_arrived() {
     const WAIT: Duration = Duration::from_millis(150);
     let before_start = std::time::Instant::now();
-    let (running, addr) = start_with(move || {
-        service_fn(move |_req: Request, cx: Context| async move {
-            let at = cx.received_at();
-            glommio::timer::sleep(WAIT).await;
-            let waited = at.elapsed();
-            Response::new(Body::from(format!(
-                "after-start={} waited-enough={}",
-                at >= before_start,
-                waited >= WAIT
-            )))
-        })
-    });
-    let url = format!("http://{addr}/");
+    let server = TestServer::start_serving(
+        builder(1),
+        move |_: &CoreContext| {
+            service_fn(move |_req: Request, cx: Context| async move {
+                let at = cx.received_at();
+                glommio::timer::sleep(WAIT).await;
+                let waited = at.elapsed();
+                Response::new(Body::from(format!(
+                    "after-start={} waited-enough={}",
+                    at >= before_start,
+                    waited >= WAIT
+                )))
+            })
+        },
+        None,
+    );
+    let url = format!("http://{}/", server.addr);
     for version in ["--http2-prior-knowledge", "--http1.1"] {
         assert_eq!(
             curl(&[version, &url]),
@@ -118,6 +101,4 @@ fn received_at_is_when_the_request_arrived() {
             "{version}"
         );
     }
-    running.handle().shutdown();
-    running.join();
 }

@@ -2,29 +2,21 @@
 //! case, exact status and a closed connection), keep-alive, pipelining in order, chunked
 //! bodies both ways, trailers, 100-continue and HEAD.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use bytes::Bytes;
-use h2ring::{service_fn, Body, Context, Request, Response, RunningServer, Server};
+use h2ring::{service_fn, Body, Context, CoreContext, Request, Response};
 use http::{HeaderMap, StatusCode};
+use support::{builder, TestServer};
 
 /// Echoes the method, version, path and body; `/stream` answers with a chunked body and
 /// trailers.
-fn start() -> (RunningServer, SocketAddr) {
-    let running = Server::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .cores(h2ring::Cores::Count(1))
-        .drain_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap()
-        .start(|core: &h2ring::CoreContext| {
-            h2ring::serve::connection_fn(core, service_fn(handle), None)
-        })
-        .unwrap();
-    let addr = running.local_addrs()[0];
-    (running, addr)
+fn start() -> TestServer {
+    TestServer::start_serving(builder(1), |_: &CoreContext| service_fn(handle), None)
 }
 
 async fn handle(mut req: Request, _cx: Context) -> Response {
@@ -70,7 +62,8 @@ fn exchange_until_close(addr: SocketAddr, raw: &[u8]) -> String {
 }
 
 fn assert_refused(raw: &str, status: &str) {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let out = exchange_until_close(addr, raw.as_bytes());
     assert!(
         out.starts_with(&format!("HTTP/1.1 {status}")),
@@ -79,8 +72,6 @@ fn assert_refused(raw: &str, status: &str) {
     assert!(out.contains("connection: close"), "{out}");
     // Exactly one response: the smuggled part was never served.
     assert_eq!(out.matches("HTTP/1.1").count(), 1, "{out}");
-    running.handle().shutdown();
-    running.join();
 }
 
 #[test]
@@ -149,7 +140,8 @@ fn header_section_over_the_limit_is_431() {
 
 #[test]
 fn pipelined_requests_are_answered_in_order_on_one_connection() {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let out = exchange_until_close(
         addr,
         b"GET /one HTTP/1.1\r\nHost: x\r\n\r\nPOST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcPOST /three HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n1;ext\r\nz\r\n0\r\nX-T: 1\r\n\r\nGET /four HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -170,13 +162,12 @@ fn pipelined_requests_are_answered_in_order_on_one_connection() {
         "{out}"
     );
     assert!(out.contains("content-length: 18\r\n"), "{out}");
-    running.handle().shutdown();
-    running.join();
 }
 
 #[test]
 fn chunked_response_carries_trailers_only_for_te_trailers() {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let out = exchange_until_close(
         addr,
         b"GET /stream HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nConnection: close\r\n\r\n",
@@ -191,13 +182,12 @@ fn chunked_response_carries_trailers_only_for_te_trailers() {
         b"GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
     assert!(out.ends_with("5\r\nworld\r\n0\r\n\r\n"), "{out:?}");
-    running.handle().shutdown();
-    running.join();
 }
 
 #[test]
 fn head_gets_the_length_without_the_body_and_http10_closes() {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let out = exchange_until_close(
         addr,
         b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /g HTTP/1.0\r\n\r\n",
@@ -207,13 +197,12 @@ fn head_gets_the_length_without_the_body_and_http10_closes() {
         "{out:?}"
     );
     assert!(out.ends_with("GET HTTP/1.0 /g "), "{out:?}");
-    running.handle().shutdown();
-    running.join();
 }
 
 #[test]
 fn expect_100_continue_is_answered_when_the_body_is_read() {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let mut s = connect(addr);
     s.write_all(
         b"POST /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: 5\r\n\r\n",
@@ -228,6 +217,4 @@ fn expect_100_continue_is_answered_when_the_body_is_read() {
     let out = String::from_utf8(out).unwrap();
     assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
     assert!(out.ends_with("POST HTTP/1.1 /up hello"), "{out}");
-    running.handle().shutdown();
-    running.join();
 }

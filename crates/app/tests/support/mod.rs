@@ -53,11 +53,33 @@ impl TestServer {
         S: Service,
         F: Fn(&CoreContext) -> S + Send + Sync + 'static,
     {
-        let running = builder
-            .build()
-            .unwrap()
-            .start(move |core: &CoreContext| h2ring::h2::connection_fn(core, make(core)))
-            .unwrap();
+        Self::running(
+            builder
+                .build()
+                .unwrap()
+                .start(move |core: &CoreContext| h2ring::h2::connection_fn(core, make(core))),
+        )
+    }
+
+    /// Starts `builder` serving what the `h2ring` binary serves on a port: HTTP/2 and
+    /// HTTP/1.1 (told apart by the first octets, `Upgrade: h2c` included), or HTTPS with
+    /// ALPN when `tls` is given.
+    pub fn start_serving<S, F>(
+        builder: ServerBuilder,
+        make: F,
+        tls: Option<std::sync::Arc<h2ring::tls::TlsAcceptor>>,
+    ) -> TestServer
+    where
+        S: Service,
+        F: Fn(&CoreContext) -> S + Send + Sync + 'static,
+    {
+        Self::running(builder.build().unwrap().start(move |core: &CoreContext| {
+            h2ring::serve::connection_fn(core, make(core), tls.as_ref())
+        }))
+    }
+
+    fn running(started: Result<RunningServer, h2ring::StartError>) -> TestServer {
+        let running = started.unwrap();
         let addr = running.local_addrs()[0];
         TestServer {
             running: Some(running),
