@@ -6,16 +6,12 @@ mod support;
 use std::cell::Cell;
 use std::rc::Rc;
 
-use h2ring::{service_fn, Body, Context, Request, Response, Server};
-use support::curl;
+use h2ring::{service_fn, Body, Context, Request, Response};
+use support::{builder, curl};
 
 #[test]
 fn start_service_serves_a_per_core_service_over_h2_and_http1() {
-    let server = Server::builder()
-        .cores(h2ring::Cores::Count(1))
-        .listen("127.0.0.1:0".parse().unwrap())
-        .build()
-        .unwrap();
+    let server = builder(1).build().unwrap();
     let running = server
         .start_service(|_core| {
             let hits = Rc::new(Cell::new(0u64));

@@ -6,19 +6,15 @@ mod support;
 use std::process::{Command, Stdio};
 
 use h2ring::tls::{CertSource, TlsAcceptor, TlsInfo, TlsOptions};
-use h2ring::{service_fn, Body, Context, CoreContext, Request, Response, Server};
-use support::curl;
+use h2ring::{service_fn, Body, Context, CoreContext, Request, Response};
+use support::{builder, curl, TestServer};
 
-fn start() -> (h2ring::RunningServer, std::net::SocketAddr) {
+fn start() -> TestServer {
     let acceptor = TlsAcceptor::new(TlsOptions::new(CertSource::SelfSigned)).unwrap();
-    let server = Server::builder()
-        .cores(h2ring::Cores::Count(1))
-        .listen("127.0.0.1:0".parse().unwrap())
-        .build()
-        .unwrap();
-    let running = server
-        .start(move |core: &CoreContext| {
-            let service = service_fn(|req: Request, _cx: Context| async move {
+    TestServer::start_serving(
+        builder(1),
+        |_: &CoreContext| {
+            service_fn(|req: Request, _cx: Context| async move {
                 let text = match req.extensions().get::<TlsInfo>() {
                     Some(tls) => format!(
                         "alpn={} sni={} version={} cipher={}",
@@ -30,17 +26,16 @@ fn start() -> (h2ring::RunningServer, std::net::SocketAddr) {
                     None => "no tls".to_string(),
                 };
                 Response::new(Body::from(text))
-            });
-            h2ring::serve::connection_fn(core, service, Some(&acceptor))
-        })
-        .unwrap();
-    let addr = running.local_addrs()[0];
-    (running, addr)
+            })
+        },
+        Some(acceptor),
+    )
 }
 
 #[test]
 fn handlers_see_the_negotiated_tls_facts() {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let url = format!("https://localhost:{}/", addr.port());
     let resolve = format!("localhost:{}:127.0.0.1", addr.port());
     let body = curl(&["-k", "--http2", "--resolve", &resolve, &url]);
@@ -49,8 +44,6 @@ fn handlers_see_the_negotiated_tls_facts() {
         "{body}"
     );
     assert!(body.contains("cipher=TLS13_"), "{body}");
-    running.handle().shutdown();
-    running.join();
 }
 
 /// `openssl s_client` once to save a session, once to offer it back.
@@ -76,7 +69,8 @@ fn s_client(addr: std::net::SocketAddr, extra: &[&str]) -> String {
 
 #[test]
 fn sessions_resume() {
-    let (running, addr) = start();
+    let server = start();
+    let addr = server.addr;
     let dir = std::env::temp_dir().join(format!("h2ring-sess-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sess = dir.join("session.pem");
@@ -91,6 +85,4 @@ fn sessions_resume() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
-    running.handle().shutdown();
-    running.join();
 }
