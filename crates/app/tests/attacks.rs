@@ -6,6 +6,7 @@
 //! server never crashes. The matrix in `docs/SECURITY.md` points at these tests.
 
 mod attack_support;
+mod support;
 
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,9 @@
 //! The `h2ring` binary: startup mistakes are one `h2ring: error:` line and
 //! exit status 1; SIGTERM drains and prints one summary line.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,9 +43,7 @@ fn second_h2ring_on_the_same_port_exits_1() {
     let mut stdout = BufReader::new(first.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .strip_prefix("h2ring: listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
+    let addr = support::listening_addr(&line)
         .unwrap_or_else(|| panic!("{line}"))
         .to_string();
     // Bounded: if the second server started (the bug), it would serve forever.
@@ -141,25 +140,9 @@ fn serves_then_sigterm_prints_one_summary_and_exits_0() {
         first.starts_with("h2ring: listening on 127.0.0.1:"),
         "{first}"
     );
-    let addr: SocketAddr = first
-        .split_whitespace()
-        .nth(3)
-        .unwrap()
-        .trim_end_matches(',')
-        .parse()
-        .unwrap();
+    let addr = support::listening_addr(&first).unwrap();
     // A real HTTP/2 client (prior knowledge) gets the built-in page.
-    let out = Command::new("curl")
-        .args(["-sS", "--http2-prior-knowledge", "--max-time", "10"])
-        .arg(format!("http://{addr}/"))
-        .output()
-        .expect("curl must be installed (.ci/run installs it)");
-    let reply = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let reply = support::curl(&["--http2-prior-knowledge", &format!("http://{addr}/")]);
     assert!(reply.contains("h2ring"), "{reply}");
 
     let started = Instant::now();

@@ -49,8 +49,8 @@ fn start(args: &[&str]) -> (Running, Vec<String>) {
             stdout.read_line(&mut line).unwrap_or(0) > 0,
             "server exited: {lines:?}"
         );
-        if let Some(rest) = line.strip_prefix("h2ring: listening on ") {
-            server.addr = rest.split_whitespace().next().unwrap().parse().unwrap();
+        if let Some(addr) = support::listening_addr(&line) {
+            server.addr = addr;
             server._stdout = Some(stdout);
             lines.push(line);
             return (server, lines);

@@ -54,13 +54,8 @@ impl LiveServer {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
-        let addr = first
-            .strip_prefix("h2ring: listening on ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .trim_end_matches(',')
-            .parse()
-            .unwrap();
+        let addr = super::support::listening_addr(&first)
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut sink = Vec::new();

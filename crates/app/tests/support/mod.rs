@@ -281,6 +281,16 @@ impl Drop for TempDir {
     }
 }
 
+/// The first address of the binary's `h2ring: listening on ADDR[, ADDR…] (…)` line.
+pub fn listening_addr(line: &str) -> Option<SocketAddr> {
+    line.strip_prefix("h2ring: listening on ")?
+        .split_whitespace()
+        .next()?
+        .trim_end_matches(',')
+        .parse()
+        .ok()
+}
+
 /// The `h2ring` binary running as a child process.
 pub struct Binary {
     pub child: Child,
@@ -301,13 +311,8 @@ impl Binary {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
-        let addr = first
-            .strip_prefix("h2ring: listening on ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .trim_end_matches(',')
-            .parse()
-            .unwrap();
+        let addr =
+            listening_addr(&first).unwrap_or_else(|| panic!("unexpected first line {first:?}"));
         Binary {
             child,
             stdout,
