@@ -83,11 +83,11 @@ async fn respond(
         return r;
     }
     let (parts, _body) = req.into_parts();
-    let decided =
+    let mut decided =
         cache
             .borrow_mut()
             .respond(files, &parts.method, parts.uri.path(), &parts.headers, now);
-    let body = match decided.body {
+    let body = match std::mem::replace(&mut decided.body, BodySource::Empty) {
         BodySource::Empty => Body::empty(),
         BodySource::Bytes(b) => Body::from(b),
         BodySource::File { path, offset, len } if len <= FILE_CHUNK => {
@@ -118,10 +118,7 @@ async fn respond(
             body
         }
     };
-    let mut response = http::Response::new(body);
-    *response.status_mut() = decided.status;
-    *response.headers_mut() = decided.headers;
-    response
+    decided.into_response(body)
 }
 
 fn error(status: StatusCode) -> Response {

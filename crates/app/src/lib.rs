@@ -54,6 +54,8 @@ pub mod files_service;
 pub mod h2;
 pub mod http1;
 pub mod metrics;
+mod prepared;
+mod response_writer;
 pub mod runtime;
 pub mod serve;
 pub mod service;
@@ -67,6 +69,7 @@ pub mod tls;
 pub use config::{Cores, ServerBuilder, ServerConfig};
 pub use error::StartError;
 pub use h2ring_conn::{Config as Http2Config, ErrorCode};
+pub use prepared::PreparedHead;
 pub use runtime::{
     ConnInfo, ConnectionFactory, ConnectionFn, ConnectionFuture, CoreContext, RunningServer, Server,
 };

@@ -213,6 +213,10 @@ impl std::error::Error for CollectError {}
 /// [`BodyWriter`].
 pub struct Body {
     pub(crate) kind: BodyKind,
+    /// Prepared header fields sent ahead of the response's own ones (set by
+    /// [`PreparedHead::response`](crate::PreparedHead::response)); carried here because
+    /// `http::Response` has no field for them that does not allocate.
+    pub(crate) head: Option<crate::PreparedHead>,
 }
 
 pub(crate) enum BodyKind {
@@ -226,6 +230,7 @@ impl Body {
     pub fn empty() -> Self {
         Body {
             kind: BodyKind::Empty,
+            head: None,
         }
     }
 
@@ -240,6 +245,7 @@ impl Body {
             },
             Body {
                 kind: BodyKind::Channel(channel),
+                head: None,
             },
         )
     }
@@ -269,6 +275,7 @@ impl From<Bytes> for Body {
     fn from(b: Bytes) -> Self {
         Body {
             kind: BodyKind::Full(b),
+            head: None,
         }
     }
 }

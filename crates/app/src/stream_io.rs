@@ -6,8 +6,10 @@ use h2ring_conn::{ErrorCode, StreamId};
 use http::{HeaderMap, StatusCode};
 
 use crate::h2::shared::ConnShared;
+use crate::response_writer::merged_head;
 use crate::runtime::ConnInfo;
 use crate::service::StreamError;
+use crate::PreparedHead;
 
 /// One request/response exchange's transport, seen from the handler side. Implemented by
 /// the HTTP/2 connection state (per stream id) and by the HTTP/1.1 connection.
@@ -22,6 +24,17 @@ pub(crate) trait StreamIo {
         headers: &HeaderMap,
         end: bool,
     ) -> Result<(), StreamError>;
+    /// Queues a response head of `prepared` fields followed by `extra` ones.
+    fn send_prepared_head(
+        &self,
+        id: StreamId,
+        status: StatusCode,
+        prepared: &PreparedHead,
+        extra: &HeaderMap,
+        end: bool,
+    ) -> Result<(), StreamError> {
+        self.send_head(id, status, &merged_head(prepared, extra), end)
+    }
     /// Queues body octets; `end` ends the body.
     fn send_data(&self, id: StreamId, data: Bytes, end: bool) -> Result<(), StreamError>;
     /// Ends the body with trailers.
@@ -59,6 +72,16 @@ impl StreamIo for ConnShared {
         end: bool,
     ) -> Result<(), StreamError> {
         ConnShared::send_head(self, id, status, headers, end)
+    }
+    fn send_prepared_head(
+        &self,
+        id: StreamId,
+        status: StatusCode,
+        prepared: &PreparedHead,
+        extra: &HeaderMap,
+        end: bool,
+    ) -> Result<(), StreamError> {
+        ConnShared::send_prepared_head(self, id, status, prepared, extra, end)
     }
     fn send_data(&self, id: StreamId, data: Bytes, end: bool) -> Result<(), StreamError> {
         ConnShared::send_data(self, id, data, end)

@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use h2ring::{service_fn, Body, Context, Request, Response};
-use support::{builder, curl};
+use support::{block_on, builder, curl};
 
 #[test]
 fn start_service_serves_a_per_core_service_over_h2_and_http1() {
@@ -33,4 +33,112 @@ fn start_service_serves_a_per_core_service_over_h2_and_http1() {
     running.handle().shutdown();
     let summary = running.join();
     assert!(summary.to_string().contains("3 requests"), "{summary}");
+}
+
+/// `PreparedHead`: fields built once per core, sent with every response that uses them
+/// (after HTTP/2's first encoding, from the connection's replay memo), followed by the
+/// response's own fields; a 204 made from one still carries no content.
+#[test]
+fn prepared_heads_are_sent_over_h2_and_http1() {
+    let server = builder(1).build().unwrap();
+    let running = server
+        .start_service(|_core| {
+            let mut fields = http::HeaderMap::new();
+            fields.insert("etag", http::HeaderValue::from_static("\"prepared-1\""));
+            fields.insert("content-type", http::HeaderValue::from_static("text/plain"));
+            let head = h2ring::PreparedHead::new(fields);
+            service_fn(move |req: Request, _cx: Context| {
+                let head = head.clone();
+                async move {
+                    match req.uri().path() {
+                        "/extra" => {
+                            let mut r = head.response(http::StatusCode::OK, "with extra");
+                            r.headers_mut()
+                                .insert("x-extra", http::HeaderValue::from_static("1"));
+                            r
+                        }
+                        "/none" => head.response(http::StatusCode::NO_CONTENT, "dropped"),
+                        _ => head.response(http::StatusCode::OK, "prepared"),
+                    }
+                }
+            })
+        })
+        .unwrap();
+    let addr = running.local_addrs()[0];
+    // (path, status, body, whether x-extra is sent)
+    let expected = [
+        ("/", 200, "prepared", false),
+        ("/", 200, "prepared", false),
+        ("/", 200, "prepared", false),
+        ("/extra", 200, "with extra", true),
+        ("/", 200, "prepared", false),
+        ("/none", 204, "", false),
+    ];
+    let check = |what: &str,
+                 status: u16,
+                 headers: &http::HeaderMap,
+                 body: &[u8],
+                 want: (&str, u16, &str, bool)| {
+        let (path, want_status, want_body, extra) = want;
+        assert_eq!(status, want_status, "{what} {path}");
+        assert_eq!(headers["etag"], "\"prepared-1\"", "{what} {path}");
+        assert_eq!(body, want_body.as_bytes(), "{what} {path}");
+        assert_eq!(headers.contains_key("x-extra"), extra, "{what} {path}");
+        if want_status == 204 {
+            assert!(
+                !headers.contains_key("content-length"),
+                "{what}: {headers:?}"
+            );
+        } else {
+            assert_eq!(headers["content-type"], "text/plain");
+            assert_eq!(
+                headers["content-length"],
+                want_body.len().to_string().as_str()
+            );
+        }
+    };
+    // HTTP/2, one connection: the first response inserts the fields into the HPACK table,
+    // later ones reference them and are replayed from the memo; the h2 crate decodes them.
+    block_on(support::STEP_TIMEOUT, async {
+        let client = support::h2_connect(addr).await;
+        for want in expected {
+            let (resp, _) = client
+                .clone()
+                .ready()
+                .await
+                .unwrap()
+                .send_request(support::request("GET", want.0), true)
+                .unwrap();
+            let resp = resp.await.unwrap();
+            let (parts, mut body) = resp.into_parts();
+            let body = support::read_body(&mut body).await.unwrap();
+            check("h2", parts.status.as_u16(), &parts.headers, &body, want);
+        }
+    });
+    // HTTP/1.1, one keep-alive connection.
+    let urls: Vec<String> = expected
+        .iter()
+        .map(|(path, ..)| format!("http://{addr}{path}"))
+        .collect();
+    let mut args = vec!["-si", "--http1.1"];
+    args.extend(urls.iter().map(String::as_str));
+    let out = curl(&args);
+    let responses: Vec<&str> = out.split("HTTP/1.1 ").skip(1).collect();
+    assert_eq!(responses.len(), expected.len(), "{out}");
+    for (response, want) in responses.iter().zip(expected) {
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines.next().unwrap()[..3].parse().unwrap();
+        let mut headers = http::HeaderMap::new();
+        for line in lines {
+            let (name, value) = line.split_once(": ").unwrap();
+            headers.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        check("http/1.1", status, &headers, body.as_bytes(), want);
+    }
+    running.handle().shutdown();
+    running.join();
 }

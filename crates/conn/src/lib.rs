@@ -37,6 +37,6 @@ pub use connection::{Connection, Phase, UpgradeError, WRITE_BUDGET};
 pub use error::SendError;
 pub use event::Event;
 pub use h2ring_frame::{ErrorCode, StreamId};
-pub use h2ring_hpack::RequestHead;
+pub use h2ring_hpack::{PreparedFields, RequestHead};
 pub use stats::{ErrorCounts, Stats};
 pub use stream::StreamState;

@@ -297,3 +297,77 @@ fn queued_data_is_dropped_when_the_app_resets() {
     assert!(data_frames(&frames).is_empty(), "{frames:?}");
     assert_eq!(resets(&frames), vec![(1, ErrorCode::Cancel)]);
 }
+
+/// A prepared head is encoded once and then replayed from the connection's memo; the
+/// client's decoder (which mirrors our HPACK table) must read every response right, also
+/// after other heads changed the table and after the client shrank the table.
+#[test]
+fn prepared_heads_decode_right_while_the_table_changes() {
+    let mut c = Client::connected(Config::default());
+    let mut fields = HeaderMap::new();
+    fields.insert("etag", HeaderValue::from_static("\"v1\""));
+    fields.insert("content-type", HeaderValue::from_static("text/html"));
+    fields.insert("content-length", HeaderValue::from_static("0"));
+    let prepared = h2ring_conn::PreparedFields::new(fields);
+    let mut extra = HeaderMap::new();
+    extra.insert("x-extra", HeaderValue::from_static("yes"));
+    let expected = |with_extra: bool| {
+        let mut v: Vec<(String, String)> = vec![
+            (":status".into(), "200".into()),
+            ("etag".into(), "\"v1\"".into()),
+            ("content-type".into(), "text/html".into()),
+            ("content-length".into(), "0".into()),
+        ];
+        if with_extra {
+            v.push(("x-extra".into(), "yes".into()));
+        }
+        v
+    };
+    let none = HeaderMap::new();
+    let mut blocks = Vec::new();
+    for id in (1..=19).step_by(2) {
+        if id == 9 {
+            // Another head enters the table between two replays.
+            c.request(id, "GET", "/other", true);
+            let mut other = HeaderMap::new();
+            other.insert("etag", HeaderValue::from_static("\"other\""));
+            let now = c.now;
+            c.conn
+                .send_response(sid(id), StatusCode::OK, &other, true, now)
+                .unwrap();
+            let frames = c.frames();
+            assert_eq!(c.fields_of(&frames[0])[1].1, "\"other\"");
+            continue;
+        }
+        if id == 15 {
+            // The client shrinks its table: our next block starts with a size update.
+            c.send(settings(vec![h2ring_frame::Setting::HeaderTableSize(0)]));
+            c.frames();
+        }
+        c.request(id, "GET", "/", true);
+        let with_extra = id == 13;
+        let now = c.now;
+        c.conn
+            .send_prepared_response(
+                sid(id),
+                StatusCode::OK,
+                &prepared,
+                if with_extra { &extra } else { &none },
+                true,
+                now,
+            )
+            .unwrap();
+        let frames = c.frames();
+        let Frame::Headers(h) = &frames[0] else {
+            panic!("{frames:?}")
+        };
+        assert!(h.end_stream);
+        blocks.push(h.fragment.clone());
+        assert_eq!(c.fields_of(&frames[0]), expected(with_extra), "stream {id}");
+        assert_eq!(c.conn.stream_state(sid(id)), None);
+    }
+    // Streams 3, 5 and 7 came after the fields were in the table: the same octets.
+    assert_eq!(blocks[1], blocks[2]);
+    assert_eq!(blocks[2], blocks[3]);
+    assert!(blocks[1].len() < blocks[0].len(), "indexed after the first");
+}

@@ -202,15 +202,30 @@ fn peer_max_header_list_size_is_honoured() {
     );
     c.expect_resets(&[(1, ErrorCode::InternalError)]);
     assert_eq!(c.conn.stream_state(sid(1)), None);
-    // A head within the limit still works on another stream, HPACK intact.
+    // Prepared fields count too.
     c.request(3, "GET", "/", true);
-    c.respond(3, 200, true);
+    let prepared = h2ring_conn::PreparedFields::new(headers.clone());
+    assert_eq!(
+        c.conn.send_prepared_response(
+            sid(3),
+            StatusCode::OK,
+            &prepared,
+            &HeaderMap::new(),
+            true,
+            now
+        ),
+        Err(SendError::HeaderListTooLarge)
+    );
+    c.expect_resets(&[(3, ErrorCode::InternalError)]);
+    // A head within the limit still works on another stream, HPACK intact.
+    c.request(5, "GET", "/", true);
+    c.respond(5, 200, true);
     let frames = c.frames();
     assert_eq!(
         c.fields_of(&frames[0]),
         vec![(":status".into(), "200".into())]
     );
-    assert_eq!(c.conn.stream_state(sid(3)), None);
+    assert_eq!(c.conn.stream_state(sid(5)), None);
     let _ = StreamState::Open;
 }
 

@@ -7,6 +7,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use crate::field::{field_size, is_connection_specific};
 use crate::hpack::Encoder;
 use crate::literal_cache::LiteralCache;
+use crate::prepared::{PreparedFields, PreparedMemo};
 
 /// Encodes response heads, trailers and pushed request heads; one per connection.
 #[derive(Debug)]
@@ -15,6 +16,8 @@ pub struct HeadEncoder {
     cache: LiteralCache,
     /// Whether common response fields go through the stateless literal cache (default on).
     use_cache: bool,
+    /// Octets that prepared response heads encoded to, replayed while the table holds.
+    prepared: PreparedMemo,
 }
 
 impl Default for HeadEncoder {
@@ -30,6 +33,7 @@ impl HeadEncoder {
             hpack: Encoder::new(),
             cache: LiteralCache::new(),
             use_cache: true,
+            prepared: PreparedMemo::default(),
         }
     }
 
@@ -44,6 +48,13 @@ impl HeadEncoder {
     /// table lookups); see docs/BENCHMARKS.md.
     pub fn set_literal_cache(&mut self, enabled: bool) {
         self.use_cache = enabled;
+        // Remembered blocks were encoded the other way.
+        self.prepared.clear();
+    }
+
+    /// Frees memory kept between blocks (for an idle connection).
+    pub fn release_memory(&mut self) {
+        self.prepared.clear();
     }
 
     /// Encodes `:status` and `headers` as one block. Returns the header list size
@@ -59,6 +70,36 @@ impl HeadEncoder {
         // RFC 9113 §8.3: pseudo-headers first.
         self.hpack.encode_status(status.as_u16(), dst);
         field_size(b":status", status.as_str().as_bytes()) + self.encode_fields(headers, dst)
+    }
+
+    /// Encodes `:status`, the `prepared` fields and then `extra` as one block; returns the
+    /// header list size. The octets of `:status` + `prepared` are remembered and replayed
+    /// for the next response with the same prepared fields and status while the dynamic
+    /// table is unchanged (once the fields are in the table, encoding them no longer
+    /// changes it), so a hot response head is encoded once per connection, not per response.
+    pub fn encode_prepared_response(
+        &mut self,
+        status: StatusCode,
+        prepared: &PreparedFields,
+        extra: &HeaderMap,
+        dst: &mut BytesMut,
+    ) -> usize {
+        self.hpack.begin_block(dst);
+        let (key, code) = (prepared.key(), status.as_u16());
+        let generation = self.hpack.generation();
+        if let Some(block) = self.prepared.get(key, code, generation) {
+            dst.extend_from_slice(block);
+        } else {
+            let start = dst.len();
+            self.hpack.encode_status(code, dst);
+            self.encode_fields(prepared.headers(), dst);
+            if self.hpack.generation() == generation {
+                self.prepared.put(key, code, generation, &dst[start..]);
+            }
+        }
+        field_size(b":status", status.as_str().as_bytes())
+            + prepared.list_size()
+            + self.encode_fields(extra, dst)
     }
 
     /// Encodes a trailer section (no pseudo-headers, RFC 9113 §8.1). Returns its list size.
@@ -116,7 +157,7 @@ impl HeadEncoder {
 
 /// RFC 9113 §8.2.2: connection-specific fields (and `te` other than `trailers`) would make
 /// the message malformed, so a handler's stray `connection: close` is dropped, not sent.
-fn must_strip(name: &[u8], value: &HeaderValue) -> bool {
+pub(crate) fn must_strip(name: &[u8], value: &HeaderValue) -> bool {
     is_connection_specific(name)
         || (name == b"te" && !value.as_bytes().eq_ignore_ascii_case(b"trailers"))
 }
@@ -227,5 +268,97 @@ mod tests {
                 "cache = stateless literals"
             );
         }
+    }
+
+    fn head(fields: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in fields {
+            headers.append(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    /// A prepared head must encode to exactly the octets the plain path writes for the same
+    /// fields, whether replayed or not, through table inserts, evictions and size updates
+    /// in between: the peer's decoder mirrors our table, so one wrong octet corrupts it.
+    #[test]
+    fn prepared_heads_encode_like_plain_ones_through_table_changes() {
+        let file = PreparedFields::new(head(&[
+            ("etag", "\"64-18eb4aa84ddcdbd6-98e025\""),
+            ("last-modified", "Wed, 25 Nov 2026 12:49:23 GMT"),
+            ("accept-ranges", "bytes"),
+            ("content-type", "text/html; charset=utf-8"),
+            ("content-length", "100"),
+        ]));
+        let other = PreparedFields::new(head(&[("etag", "\"other\""), ("x-big", "v")]));
+        let extra = head(&[("x-request", "1")]);
+        let none = HeaderMap::new();
+        // (prepared, status, extra, peer table size to set before the block)
+        let steps: Vec<(&PreparedFields, StatusCode, &HeaderMap, Option<usize>)> = vec![
+            (&file, StatusCode::OK, &none, None),
+            (&file, StatusCode::OK, &none, None),
+            (&file, StatusCode::OK, &none, None),
+            (&other, StatusCode::OK, &none, None),
+            (&file, StatusCode::OK, &none, None),
+            (&file, StatusCode::NOT_MODIFIED, &none, None),
+            (&file, StatusCode::OK, &extra, None),
+            (&file, StatusCode::OK, &none, None),
+            (&file, StatusCode::OK, &none, Some(64)),
+            (&file, StatusCode::OK, &none, None),
+            (&file, StatusCode::OK, &none, Some(4096)),
+            (&file, StatusCode::OK, &none, None),
+            (&file, StatusCode::OK, &none, None),
+            (&file, StatusCode::from_u16(299).unwrap(), &none, None),
+            (&file, StatusCode::from_u16(299).unwrap(), &none, None),
+        ];
+        for use_cache in [true, false] {
+            let mut prepared_enc = HeadEncoder::new();
+            let mut plain_enc = HeadEncoder::new();
+            prepared_enc.set_literal_cache(use_cache);
+            plain_enc.set_literal_cache(use_cache);
+            let mut dec = Decoder::new(4096);
+            for (i, (fields, status, extra, table)) in steps.iter().enumerate() {
+                if let Some(n) = table {
+                    prepared_enc.set_peer_max_table_size(*n);
+                    plain_enc.set_peer_max_table_size(*n);
+                }
+                let mut merged = fields.headers().clone();
+                for (name, value) in extra.iter() {
+                    merged.append(name, value.clone());
+                }
+                let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+                let size_a = prepared_enc.encode_prepared_response(*status, fields, extra, &mut a);
+                let size_b = plain_enc.encode_response(*status, &merged, &mut b);
+                assert_eq!(a, b, "step {i}, cache {use_cache}");
+                assert_eq!(size_a, size_b, "step {i}");
+                let decoded = dec.decode_block(&a).unwrap();
+                assert_eq!(decoded[0].1, status.as_str().as_bytes());
+                assert_eq!(decoded.len(), 1 + merged.len(), "step {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stable_prepared_head_is_replayed_not_reencoded() {
+        let file = PreparedFields::new(head(&[("etag", "\"e\""), ("content-length", "5")]));
+        let mut enc = HeadEncoder::new();
+        let none = HeaderMap::new();
+        let mut blocks = Vec::new();
+        for _ in 0..3 {
+            let mut dst = BytesMut::new();
+            enc.encode_prepared_response(StatusCode::OK, &file, &none, &mut dst);
+            blocks.push(dst);
+        }
+        // First block inserts both fields; from the second on they are table references
+        // and the table stays put, so the block is remembered.
+        assert_ne!(blocks[0], blocks[1]);
+        assert_eq!(blocks[1], blocks[2]);
+        let generation = enc.hpack.generation();
+        assert_eq!(
+            enc.prepared.get(file.key(), 200, generation),
+            Some(&blocks[2][..])
+        );
+        enc.release_memory();
+        assert_eq!(enc.prepared.get(file.key(), 200, generation), None);
     }
 }

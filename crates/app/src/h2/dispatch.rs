@@ -5,14 +5,15 @@ use std::cell::Cell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
+use std::task::Poll;
 
 use futures_lite::FutureExt;
 use h2ring_conn::{ErrorCode, Event, RequestHead, StreamId};
-use http::{header, HeaderValue, Method, StatusCode, Version};
+use http::{Method, StatusCode, Version};
 
 use super::shared::{ConnShared, StreamSlot};
 use crate::runtime::CoreContext;
-use crate::service::{Binding, Body, BodyKind, Context, RequestBody, Service, StreamError};
+use crate::service::{Binding, Body, Context, RequestBody, Service, StreamError};
 
 /// What the driver needs from the core: the service, the handler queue and the per-core
 /// count of running handlers (Go's unimplemented MaxHandlers).
@@ -159,7 +160,6 @@ fn start_request<S: Service>(
     let service = core.service.clone();
     let task_shared = shared.clone();
     let task_slot = slot.clone();
-    let metrics_core = core.core.clone();
     let fut = async move {
         let _guard = guard;
         let outcome = AssertUnwindSafe(service.call(request, cx))
@@ -169,9 +169,7 @@ fn start_request<S: Service>(
             Ok(response) => {
                 let status = response.status();
                 write_response(&task_shared, &task_slot, response, is_head);
-                metrics_core
-                    .metrics()
-                    .request_completed(status.as_u16(), started.elapsed());
+                status
             }
             Err(_) => {
                 // A panicking handler costs its stream only: 500 if nothing was sent yet,
@@ -185,21 +183,29 @@ fn start_request<S: Service>(
                 if sent.is_err() {
                     task_shared.reset(task_slot.id, ErrorCode::InternalError);
                 }
-                metrics_core
-                    .metrics()
-                    .request_completed(500, started.elapsed());
+                StatusCode::INTERNAL_SERVER_ERROR
             }
         }
     };
     // Poll the handler once right here: most handlers (static files, hello world) answer
-    // at once, and then no task is created or scheduled at all. One that has to wait
-    // becomes a task in the handler queue (its stale registration of this waker costs at
-    // most one spurious wake-up of the connection task).
+    // at once, and then no task is created or scheduled at all, and the duration recorded
+    // is the turn's (no clock read). One that has to wait becomes a task in the handler
+    // queue (its stale registration of this waker costs at most one spurious wake-up of
+    // the connection task).
     let mut fut = Box::pin(fut);
-    if fut.as_mut().poll(task_cx).is_ready() {
+    if let Poll::Ready(status) = fut.as_mut().poll(task_cx) {
+        let took = shared.now.get().saturating_duration_since(started);
+        core.core.metrics().request_completed(status.as_u16(), took);
         return;
     }
-    match glommio::spawn_local_into(fut, core.core.handler_queue()) {
+    let metrics_core = core.core.clone();
+    let task = async move {
+        let status = fut.await;
+        metrics_core
+            .metrics()
+            .request_completed(status.as_u16(), started.elapsed());
+    };
+    match glommio::spawn_local_into(task, core.core.handler_queue()) {
         Ok(task) => *slot.task.borrow_mut() = Some(task),
         Err(_) => shared.reset(id, ErrorCode::InternalError),
     }
@@ -233,7 +239,7 @@ fn build_request(
     request
 }
 
-/// Sends the handler's response: head, then the body as its kind allows.
+/// Sends the handler's response unless the stream already failed.
 fn write_response(
     shared: &Rc<ConnShared>,
     slot: &Rc<StreamSlot>,
@@ -243,39 +249,8 @@ fn write_response(
     if slot.error().is_some() {
         return;
     }
-    let (mut parts, body) = response.into_parts();
-    let id = slot.id;
-    match body.kind {
-        BodyKind::Empty => {
-            let _ = shared.send_head(id, parts.status, &parts.headers, true);
-        }
-        BodyKind::Full(bytes) => {
-            if !parts.headers.contains_key(header::CONTENT_LENGTH) {
-                parts
-                    .headers
-                    .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            }
-            // §8.1: a response to HEAD carries no content.
-            let no_body = is_head
-                || bytes.is_empty()
-                || parts.status == StatusCode::NOT_MODIFIED
-                || parts.status == StatusCode::NO_CONTENT;
-            if shared
-                .send_head(id, parts.status, &parts.headers, no_body)
-                .is_ok()
-                && !no_body
-            {
-                let _ = shared.send_data(id, bytes, true);
-            }
-        }
-        BodyKind::Channel(channel) => {
-            match shared.send_head(id, parts.status, &parts.headers, is_head) {
-                Ok(()) if is_head => channel.bind(Binding::Discard),
-                Ok(()) => channel.bind(Binding::Stream(shared.clone(), slot.clone())),
-                Err(e) => channel.bind(Binding::Failed(e)),
-            }
-        }
-    }
+    let bind = || Binding::Stream(shared.clone(), slot.clone());
+    crate::response_writer::write_response(&**shared, slot.id, response, is_head, bind);
 }
 
 /// A body-less response for `status` (used by the built-in service and tests).

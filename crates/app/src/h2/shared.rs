@@ -200,6 +200,20 @@ impl ConnShared {
             .map_err(StreamError::from)
     }
 
+    pub(crate) fn send_prepared_head(
+        &self,
+        id: StreamId,
+        status: StatusCode,
+        prepared: &crate::PreparedHead,
+        extra: &HeaderMap,
+        end: bool,
+    ) -> Result<(), StreamError> {
+        self.with_conn(|c, now| {
+            c.send_prepared_response(id, status, prepared.fields(), extra, end, now)
+        })?
+        .map_err(StreamError::from)
+    }
+
     pub(crate) fn send_data(
         &self,
         id: StreamId,

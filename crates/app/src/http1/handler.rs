@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
 use futures_lite::FutureExt;
-use http::header::{self, HeaderValue};
+use http::header;
 use http::uri::{Authority, Scheme};
 use http::{HeaderMap, Method, StatusCode, Uri};
 
@@ -14,7 +14,7 @@ use super::exchange::Exchange;
 use super::parse::Head;
 use crate::h2::dispatch::CoreServices;
 use crate::h2::shared::StreamSlot;
-use crate::service::{Binding, BodyKind, Context, RequestBody, Service};
+use crate::service::{Binding, Context, RequestBody, Service};
 use crate::stream_io::StreamIo;
 
 /// Decrements the per-core handler count however the handler ends.
@@ -125,33 +125,6 @@ fn write_response(
     response: crate::Response,
     is_head: bool,
 ) {
-    let (mut parts, body) = response.into_parts();
-    let id = slot.id;
-    match body.kind {
-        BodyKind::Empty => {
-            let _ = io.send_head(id, parts.status, &parts.headers, true);
-        }
-        BodyKind::Full(bytes) => {
-            if !parts.headers.contains_key(header::CONTENT_LENGTH) {
-                parts
-                    .headers
-                    .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            }
-            let no_body = is_head || bytes.is_empty();
-            if io
-                .send_head(id, parts.status, &parts.headers, no_body)
-                .is_ok()
-                && !no_body
-            {
-                let _ = io.send_data(id, bytes, true);
-            }
-        }
-        BodyKind::Channel(channel) => {
-            match io.send_head(id, parts.status, &parts.headers, is_head) {
-                Ok(()) if is_head => channel.bind(Binding::Discard),
-                Ok(()) => channel.bind(Binding::Stream(io.clone(), slot.clone())),
-                Err(e) => channel.bind(Binding::Failed(e)),
-            }
-        }
-    }
+    let bind = || Binding::Stream(io.clone(), slot.clone());
+    crate::response_writer::write_response(&**io, slot.id, response, is_head, bind);
 }

@@ -22,6 +22,8 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 
+use crate::PreparedHead;
+
 pub use cache::{FileCache, CACHE_MAX_BYTES, CACHE_MAX_ENTRIES, CACHE_MAX_FILE, CACHE_TTL};
 pub use httpdate::{format_http_date, parse_http_date};
 pub use mime::{content_type_for, DEFAULT_CONTENT_TYPE};
@@ -56,10 +58,46 @@ pub enum BodySource {
 pub struct StaticResponse {
     /// Status code.
     pub status: StatusCode,
-    /// Response headers, including `content-length`.
+    /// Header fields shared by every plain 200 of the file, built when the file was
+    /// resolved (sent first, and encoded once per HTTP/2 connection).
+    pub prepared: Option<PreparedHead>,
+    /// The other response headers; with `prepared`, all header fields include
+    /// `content-length`.
     pub headers: HeaderMap,
     /// Body to send.
     pub body: BodySource,
+}
+
+impl StaticResponse {
+    /// A header field's value, from the prepared fields or the others.
+    pub fn header(&self, name: &str) -> Option<&HeaderValue> {
+        self.prepared
+            .as_ref()
+            .and_then(|p| p.headers().get(name))
+            .or_else(|| self.headers.get(name))
+    }
+
+    /// Every header field in one map, prepared ones first.
+    pub fn all_headers(&self) -> HeaderMap {
+        match &self.prepared {
+            Some(p) => crate::response_writer::merged_head(p, &self.headers),
+            None => self.headers.clone(),
+        }
+    }
+
+    /// The response to send, with `body` (made from [`StaticResponse::body`]).
+    pub fn into_response(self, body: crate::Body) -> crate::Response {
+        let mut response = match &self.prepared {
+            Some(p) => p.response(self.status, body),
+            None => {
+                let mut r = http::Response::new(body);
+                *r.status_mut() = self.status;
+                r
+            }
+        };
+        *response.headers_mut() = self.headers;
+        response
+    }
 }
 
 /// Reads a file range with blocking `std::fs` I/O (see the module docs).
@@ -144,9 +182,9 @@ struct Entity {
     /// Header values made once per resolution (the file cache keeps them), not per request.
     etag_value: Option<HeaderValue>,
     modified_value: Option<HeaderValue>,
-    /// The complete header section of a plain 200, cloned for every unconditional,
+    /// The complete header section of a plain 200, shared by every unconditional,
     /// whole-file GET/HEAD (the common case) instead of being built field by field.
-    full_headers: HeaderMap,
+    full_head: PreparedHead,
 }
 
 impl Entity {
@@ -163,6 +201,7 @@ impl Entity {
         validators(&mut full_headers, &etag_value, &modified_value);
         representation(&mut full_headers, content_type);
         full_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        let full_head = PreparedHead::new(full_headers);
         Entity {
             len,
             etag_value,
@@ -170,7 +209,7 @@ impl Entity {
             etag,
             modified,
             content_type,
-            full_headers,
+            full_head,
         }
     }
 }
@@ -392,7 +431,8 @@ fn decide(
         };
         return StaticResponse {
             status: StatusCode::OK,
-            headers: entity.full_headers.clone(),
+            prepared: Some(entity.full_head.clone()),
+            headers: HeaderMap::new(),
             body,
         };
     }
@@ -400,6 +440,7 @@ fn decide(
     validators(&mut out, &entity.etag_value, &entity.modified_value);
     if not_modified(headers, entity) {
         return StaticResponse {
+            prepared: None,
             status: StatusCode::NOT_MODIFIED,
             headers: out,
             body: BodySource::Empty,
@@ -429,6 +470,7 @@ fn decide(
             );
             out.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
             return StaticResponse {
+                prepared: None,
                 status: StatusCode::RANGE_NOT_SATISFIABLE,
                 headers: out,
                 body: BodySource::Empty,
@@ -443,6 +485,7 @@ fn decide(
     };
     StaticResponse {
         status,
+        prepared: None,
         headers: out,
         body,
     }
@@ -473,6 +516,7 @@ fn simple(status: StatusCode) -> StaticResponse {
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
     StaticResponse {
         status,
+        prepared: None,
         headers,
         body: BodySource::Bytes(Bytes::from(text)),
     }

@@ -263,7 +263,7 @@ impl Connection {
         let _ = self.send_head(
             key,
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            &headers,
+            super::send::HeadFields::Plain(&headers),
             true,
             now,
         );

@@ -261,6 +261,7 @@ impl Connection {
         }
         self.scheduler.release_memory();
         self.heads.release_memory();
+        self.encoder.release_memory();
         if self.events.is_empty() && self.events.capacity() > 0 {
             self.events = VecDeque::new();
         }

@@ -8,6 +8,7 @@ use h2ring_frame::{
     encode_data_header, encode_header_block, frame_header_block_in_place, ErrorCode, Setting,
     StreamId, FRAME_HEADER_LEN,
 };
+use h2ring_hpack::PreparedFields;
 use http::{HeaderMap, StatusCode};
 
 use super::{Connection, Phase};
@@ -22,12 +23,35 @@ use crate::stream::{SendHalf, Stream};
 pub const WRITE_BUDGET: usize = 128 * 1024;
 
 /// RFC 9113 §6.5.2 header-list accounting: name + value + 32 per field.
-fn header_list_size(status_fields: usize, headers: &HeaderMap) -> usize {
-    status_fields
-        + headers
-            .iter()
-            .map(|(n, v)| n.as_str().len() + v.len() + 32)
-            .sum::<usize>()
+fn header_list_size(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 32)
+        .sum::<usize>()
+}
+
+/// `:status` as a header-list entry (three digits).
+const STATUS_FIELD_SIZE: usize = ":status".len() + 3 + 32;
+
+/// The fields of a response head besides `:status`.
+#[derive(Clone, Copy)]
+pub(super) enum HeadFields<'a> {
+    Plain(&'a HeaderMap),
+    /// Prepared fields (encoded once, then replayed) followed by per-response ones.
+    Prepared(&'a PreparedFields, &'a HeaderMap),
+}
+
+impl HeadFields<'_> {
+    /// The head's header list size, `:status` included (RFC 9113 §6.5.2).
+    fn list_size(self) -> usize {
+        STATUS_FIELD_SIZE
+            + match self {
+                HeadFields::Plain(headers) => header_list_size(headers),
+                HeadFields::Prepared(prepared, extra) => {
+                    prepared.list_size() + header_list_size(extra)
+                }
+            }
+    }
 }
 
 impl Connection {
@@ -49,14 +73,32 @@ impl Connection {
         now: Instant,
     ) -> Result<(), SendError> {
         let key = self.key_of(id)?;
-        self.send_head(key, status, headers, end_stream, now)
+        self.send_head(key, status, HeadFields::Plain(headers), end_stream, now)
+    }
+
+    /// [`send_response`](Self::send_response) with `prepared` fields followed by `extra`
+    /// ones. The octets `status` + `prepared` encode to are remembered and replayed while
+    /// the HPACK table is unchanged, so a hot head (a static file's 200) is encoded once
+    /// per connection.
+    pub fn send_prepared_response(
+        &mut self,
+        id: StreamId,
+        status: StatusCode,
+        prepared: &PreparedFields,
+        extra: &HeaderMap,
+        end_stream: bool,
+        now: Instant,
+    ) -> Result<(), SendError> {
+        let key = self.key_of(id)?;
+        let fields = HeadFields::Prepared(prepared, extra);
+        self.send_head(key, status, fields, end_stream, now)
     }
 
     pub(super) fn send_head(
         &mut self,
         key: StreamKey,
         status: StatusCode,
-        headers: &HeaderMap,
+        fields: HeadFields<'_>,
         end_stream: bool,
         now: Instant,
     ) -> Result<(), SendError> {
@@ -75,7 +117,7 @@ impl Connection {
         // Check the peer's advisory limit before encoding, so a refused head never
         // touches the HPACK state the peer mirrors.
         if let Some(limit) = self.peer.max_header_list_size {
-            if header_list_size(":status".len() + 3 + 32, headers) > limit as usize {
+            if fields.list_size() > limit as usize {
                 self.app_reset(key, ErrorCode::InternalError, now);
                 return Err(SendError::HeaderListTooLarge);
             }
@@ -84,7 +126,15 @@ impl Connection {
         // not copied again unless it needs CONTINUATION frames.
         let start = self.out.len();
         self.out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
-        self.encoder.encode_response(status, headers, &mut self.out);
+        match fields {
+            HeadFields::Plain(headers) => {
+                self.encoder.encode_response(status, headers, &mut self.out);
+            }
+            HeadFields::Prepared(prepared, extra) => {
+                self.encoder
+                    .encode_prepared_response(status, prepared, extra, &mut self.out);
+            }
+        }
         frame_header_block_in_place(
             id,
             end_stream,
@@ -203,7 +253,14 @@ impl Connection {
             return;
         };
         if self.store.get(key).is_some_and(|s| s.expect_continue) {
-            let _ = self.send_head(key, StatusCode::CONTINUE, &HeaderMap::new(), false, now);
+            let empty = HeaderMap::new();
+            let _ = self.send_head(
+                key,
+                StatusCode::CONTINUE,
+                HeadFields::Plain(&empty),
+                false,
+                now,
+            );
         }
     }
 

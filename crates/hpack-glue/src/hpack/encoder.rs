@@ -46,6 +46,9 @@ pub struct Encoder {
     pending_min: Option<usize>,
     /// Huffman-code strings when that is shorter (default on).
     huffman: bool,
+    /// Bumped by every change that can alter how a field encodes: a table insertion or
+    /// size change, a Huffman switch.
+    generation: u64,
 }
 
 impl Default for Encoder {
@@ -63,13 +66,23 @@ impl Encoder {
             cap: DEFAULT_TABLE_SIZE,
             pending_min: None,
             huffman: true,
+            generation: 0,
         }
+    }
+
+    /// A number that changes whenever the encoding of a field may have changed. Equal
+    /// values before and after encoding some fields mean encoding them left the table
+    /// alone; encoding the same fields again at that generation writes the same octets,
+    /// so the octets may be replayed instead.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Turns Huffman coding of strings on (default) or off; off is meant for
     /// tests and debugging.
     pub fn set_huffman(&mut self, enabled: bool) {
         self.huffman = enabled;
+        self.generation += 1;
     }
 
     /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE: we use `min(n, cap)`
@@ -80,6 +93,7 @@ impl Encoder {
         // Evict now; the decoder evicts when it reads the update, before
         // any field of the next block, so both stay in step.
         self.table.set_max_size(size);
+        self.generation += 1;
         let min = self.pending_min.map_or(size, |m| m.min(size));
         self.pending_min = Some(min);
     }
@@ -116,6 +130,7 @@ impl Encoder {
             // §6.2.1: literal with incremental indexing.
             self.literal(name_index, 6, 0x40, name, value, dst);
             self.table.insert(name, value);
+            self.generation += 1;
         } else {
             // §6.2.2: literal without indexing.
             self.literal(name_index, 4, 0x00, name, value, dst);
@@ -143,6 +158,7 @@ impl Encoder {
         }
         self.literal(STATUS_NAME_INDEX, 6, 0x40, b":status", text, dst);
         self.table.insert(b":status", text);
+        self.generation += 1;
     }
 
     /// Best table match: `(index, value_matches)`, index 0 = no match.
