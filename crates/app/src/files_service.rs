@@ -2,7 +2,10 @@
 //! handler API.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -37,18 +40,37 @@ pub fn files_service_with_upload_sink(
     let cache = Rc::new(RefCell::new(FileCache::new()));
     let upload_sink: Option<Rc<str>> = upload_sink.map(Rc::from);
     service_fn(move |req: Request, cx: Context| {
-        let files = files.clone();
-        let cache = cache.clone();
-        let now = cx.received_at();
         let is_upload = (req.method() == Method::POST || req.method() == Method::PUT)
             && upload_sink.as_deref() == Some(req.uri().path());
-        async move {
-            if is_upload {
-                return discard_upload(req).await;
-            }
-            respond(&files, &cache, req, now).await
+        if is_upload {
+            return FilesFuture::Upload(Box::pin(discard_upload(req)));
         }
+        // Decided in the call: nothing here waits (large files stream from a task).
+        FilesFuture::Now(std::future::ready(respond(
+            &files,
+            &cache,
+            req,
+            cx.received_at(),
+        )))
     })
+}
+
+/// The files service's future: an answer that was ready when the call returned (every
+/// GET/HEAD), or an upload being read.
+enum FilesFuture {
+    Now(std::future::Ready<Response>),
+    Upload(Pin<Box<dyn Future<Output = Response>>>),
+}
+
+impl Future for FilesFuture {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Response> {
+        match self.get_mut() {
+            FilesFuture::Now(ready) => Pin::new(ready).poll(cx),
+            FilesFuture::Upload(upload) => upload.as_mut().poll(cx),
+        }
+    }
 }
 
 async fn discard_upload(mut req: Request) -> Response {
@@ -67,7 +89,7 @@ async fn discard_upload(mut req: Request) -> Response {
     response
 }
 
-async fn respond(
+fn respond(
     files: &StaticFiles,
     cache: &RefCell<FileCache>,
     req: Request,

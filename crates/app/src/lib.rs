@@ -55,7 +55,7 @@ pub mod h2;
 pub mod http1;
 pub mod metrics;
 mod prepared;
-mod response_writer;
+mod respond;
 pub mod runtime;
 pub mod serve;
 pub mod service;

@@ -6,7 +6,7 @@ use h2ring_conn::{ErrorCode, StreamId};
 use http::{HeaderMap, StatusCode};
 
 use crate::h2::shared::ConnShared;
-use crate::response_writer::merged_head;
+use crate::respond::merged_head;
 use crate::runtime::ConnInfo;
 use crate::service::StreamError;
 use crate::PreparedHead;

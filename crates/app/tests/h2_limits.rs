@@ -34,6 +34,7 @@ fn routes(probe: Arc<Probe>) -> impl Service {
         match req.uri().path() {
             "/echo" => Box::pin(echo.call(req, cx)),
             "/panic-early" => Box::pin(async { panic!("handler panics before answering") }),
+            "/panic-in-call" => panic!("the service closure panics before making a future"),
             "/panic-late" => Box::pin(panic_after_head()),
             "/sink" => Box::pin(async move {
                 // Holds the body without reading it, until cancelled.
@@ -107,6 +108,9 @@ fn panic_before_the_head_is_a_500_and_the_connection_survives() {
         let (status, body) = get(&mut client, "/panic-early").await;
         assert_eq!(status, 500);
         assert!(body.is_empty());
+        assert_eq!(get(&mut client, "/after").await, (200, b"ok".to_vec()));
+        // A panic in the call itself (before any future exists) is caught the same way.
+        assert_eq!(get(&mut client, "/panic-in-call").await, (500, Vec::new()));
         assert_eq!(get(&mut client, "/after").await, (200, b"ok".to_vec()));
     });
 }

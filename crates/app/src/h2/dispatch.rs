@@ -3,17 +3,16 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::task::Poll;
 
-use futures_lite::FutureExt;
 use h2ring_conn::{ErrorCode, Event, RequestHead, StreamId};
 use http::{Method, StatusCode, Version};
 
 use super::shared::{ConnShared, StreamSlot};
+use crate::respond::{self, HandlerGuard, ResponseTarget};
 use crate::runtime::CoreContext;
-use crate::service::{Binding, Body, Context, RequestBody, Service, StreamError};
+use crate::service::{Body, Context, RequestBody, Service, StreamError};
 
 /// What the driver needs from the core: the service, the handler queue and the per-core
 /// count of running handlers (Go's unimplemented MaxHandlers).
@@ -21,16 +20,6 @@ pub(crate) struct CoreServices<S> {
     pub(crate) service: Rc<S>,
     pub(crate) core: CoreContext,
     pub(crate) handlers: Rc<Cell<usize>>,
-}
-
-/// Decrements the per-core handler count however the handler ends (done, panicked,
-/// cancelled).
-struct HandlerGuard(Rc<Cell<usize>>);
-
-impl Drop for HandlerGuard {
-    fn drop(&mut self) {
-        self.0.set(self.0.get().saturating_sub(1));
-    }
 }
 
 /// The `:protocol` of an extended CONNECT request (RFC 8441), in the request extensions.
@@ -155,38 +144,13 @@ fn start_request<S: Service>(
         received_at: started,
     };
     core.core.metrics().stream_opened();
-    core.handlers.set(core.handlers.get() + 1);
-    let guard = HandlerGuard(core.handlers.clone());
-    let service = core.service.clone();
-    let task_shared = shared.clone();
-    let task_slot = slot.clone();
-    let fut = async move {
-        let _guard = guard;
-        let outcome = AssertUnwindSafe(service.call(request, cx))
-            .catch_unwind()
-            .await;
-        match outcome {
-            Ok(response) => {
-                let status = response.status();
-                write_response(&task_shared, &task_slot, response, is_head);
-                status
-            }
-            Err(_) => {
-                // A panicking handler costs its stream only: 500 if nothing was sent yet,
-                // else INTERNAL_ERROR (RFC 9113 §8.1).
-                let sent = task_shared.send_head(
-                    task_slot.id,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &http::HeaderMap::new(),
-                    true,
-                );
-                if sent.is_err() {
-                    task_shared.reset(task_slot.id, ErrorCode::InternalError);
-                }
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        }
+    let target = ResponseTarget {
+        io: shared.clone(),
+        slot: slot.clone(),
+        is_head,
+        guard: HandlerGuard::enter(&core.handlers),
     };
+    let fut = respond::handle(&*core.service, request, cx, target);
     // Poll the handler once right here: most handlers (static files, hello world) answer
     // at once, and then no task is created or scheduled at all, and the duration recorded
     // is the turn's (no clock read). One that has to wait becomes a task in the handler
@@ -237,20 +201,6 @@ fn build_request(
         request.extensions_mut().insert(Protocol(protocol));
     }
     request
-}
-
-/// Sends the handler's response unless the stream already failed.
-fn write_response(
-    shared: &Rc<ConnShared>,
-    slot: &Rc<StreamSlot>,
-    response: crate::Response,
-    is_head: bool,
-) {
-    if slot.error().is_some() {
-        return;
-    }
-    let bind = || Binding::Stream(shared.clone(), slot.clone());
-    crate::response_writer::write_response(&**shared, slot.id, response, is_head, bind);
 }
 
 /// A body-less response for `status` (used by the built-in service and tests).

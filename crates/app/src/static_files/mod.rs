@@ -80,7 +80,7 @@ impl StaticResponse {
     /// Every header field in one map, prepared ones first.
     pub fn all_headers(&self) -> HeaderMap {
         match &self.prepared {
-            Some(p) => crate::response_writer::merged_head(p, &self.headers),
+            Some(p) => crate::respond::merged_head(p, &self.headers),
             None => self.headers.clone(),
         }
     }
