@@ -39,4 +39,5 @@ pub use event::Event;
 pub use h2ring_frame::{ErrorCode, StreamId};
 pub use h2ring_hpack::{PreparedFields, RequestHead};
 pub use stats::{ErrorCounts, Stats};
+pub use store::StreamIdHasher;
 pub use stream::StreamState;

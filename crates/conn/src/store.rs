@@ -12,15 +12,17 @@ use crate::stream::Stream;
 /// Slab index of a stream; the scheduler queues these.
 pub type StreamKey = usize;
 
-/// Stream ids are distinct 31-bit integers chosen by the peer, and the map never holds more
-/// than MAX_CONCURRENT_STREAMS (+ pushes) of them, so a multiplicative hash is enough and
-/// far cheaper than SipHash.
+/// Hasher for maps keyed by stream id. Stream ids are distinct 31-bit integers chosen by
+/// the peer, and such a map never holds more than MAX_CONCURRENT_STREAMS (+ pushes) of
+/// them, so a multiplicative hash is enough and far cheaper than SipHash.
 #[derive(Default)]
-pub(crate) struct IdHasher(u64);
+pub struct StreamIdHasher(u64);
 
-impl Hasher for IdHasher {
+impl Hasher for StreamIdHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // Fold the well-mixed high half into the low bits, which pick the bucket: a plain
+        // product keeps an odd id odd, leaving half the buckets unused.
+        self.0 ^ (self.0 >> 32)
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
@@ -38,7 +40,7 @@ pub(crate) const KEEP_STREAM_SLOTS: usize = 4;
 #[derive(Default)]
 pub(crate) struct Store {
     slab: Slab<Stream>,
-    ids: HashMap<u32, StreamKey, BuildHasherDefault<IdHasher>>,
+    ids: HashMap<u32, StreamKey, BuildHasherDefault<StreamIdHasher>>,
     client_streams: usize,
     push_streams: usize,
 }

@@ -44,25 +44,27 @@ impl RequestHead {
     /// The request target as a URI: absolute form when scheme and authority are known,
     /// authority form for plain CONNECT, origin form otherwise.
     pub fn uri(&self) -> Uri {
-        let mut parts = Parts::default();
-        let authority = self.effective_authority();
-        match (&self.scheme, authority, &self.path) {
-            (Some(scheme), Some(authority), Some(path)) => {
-                parts.scheme = Some(scheme.clone());
-                parts.authority = Some(authority);
-                parts.path_and_query = Some(path.clone());
-            }
-            (_, _, Some(path)) => parts.path_and_query = Some(path.clone()),
-            (_, authority, None) => parts.authority = authority,
-        }
-        // Every combination built above satisfies `from_parts`; fall back to "/" regardless.
-        Uri::from_parts(parts).unwrap_or_default()
+        target_uri(
+            self.scheme.clone(),
+            self.effective_authority(),
+            self.path.clone(),
+        )
+    }
+
+    /// [`uri`](Self::uri), moving the scheme, authority and path into it instead of
+    /// copying them (they are `None` afterwards): the per-request path of a server.
+    pub fn take_uri(&mut self) -> Uri {
+        let authority = match self.authority.take() {
+            Some(a) => Some(a),
+            None => self.effective_authority(),
+        };
+        target_uri(self.scheme.take(), authority, self.path.take())
     }
 
     /// Converts into an `http::Request` with an empty body, keeping `:protocol` as an
     /// extension of type [`Protocol`].
-    pub fn into_request(self) -> Request<()> {
-        let uri = self.uri();
+    pub fn into_request(mut self) -> Request<()> {
+        let uri = self.take_uri();
         let mut request = Request::new(());
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
@@ -73,6 +75,25 @@ impl RequestHead {
         }
         request
     }
+}
+
+fn target_uri(
+    scheme: Option<Scheme>,
+    authority: Option<Authority>,
+    path: Option<PathAndQuery>,
+) -> Uri {
+    let mut parts = Parts::default();
+    match (scheme, authority, path) {
+        (Some(scheme), Some(authority), Some(path)) => {
+            parts.scheme = Some(scheme);
+            parts.authority = Some(authority);
+            parts.path_and_query = Some(path);
+        }
+        (_, _, Some(path)) => parts.path_and_query = Some(path),
+        (_, authority, None) => parts.authority = authority,
+    }
+    // Every combination built above satisfies `from_parts`; fall back to "/" regardless.
+    Uri::from_parts(parts).unwrap_or_default()
 }
 
 /// The RFC 8441 `:protocol` of an extended CONNECT, stored in `Request::extensions`.
@@ -109,6 +130,20 @@ mod tests {
         assert_eq!(h.uri(), "/x");
         h.headers.insert(HOST, HeaderValue::from_static("h.test"));
         assert_eq!(h.uri(), "http://h.test/x");
+    }
+
+    #[test]
+    fn take_uri_is_uri_and_moves_the_pieces() {
+        for mut h in [
+            head(Some("https"), Some("example.com:8443"), Some("/a?b")),
+            head(Some("http"), None, Some("/x")),
+            head(None, Some("proxy.test:443"), None),
+        ] {
+            h.headers.insert(HOST, HeaderValue::from_static("h.test"));
+            let uri = h.uri();
+            assert_eq!(h.take_uri(), uri);
+            assert!(h.scheme.is_none() && h.authority.is_none() && h.path.is_none());
+        }
     }
 
     #[test]

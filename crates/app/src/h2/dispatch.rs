@@ -125,17 +125,16 @@ fn start_request<S: Service>(
         core.core.metrics().error(ErrorCode::RefusedStream.to_u32());
         return;
     }
+    let mut head = head;
     let scheme = head.scheme.clone().unwrap_or(http::uri::Scheme::HTTP);
-    let slot = Rc::new(StreamSlot::new(
-        id,
-        pushed,
-        scheme,
-        head.effective_authority(),
-        end_stream,
-    ));
+    let uri = head.take_uri();
+    // A valid head's URI carries the effective authority (`:authority`, else `host`):
+    // absolute form, or authority form for plain CONNECT.
+    let authority = uri.authority().cloned();
+    let slot = Rc::new(StreamSlot::new(id, pushed, scheme, authority, end_stream));
     shared.streams.borrow_mut().insert(id, slot.clone());
     let is_head = head.method == Method::HEAD;
-    let request = build_request(shared, &slot, head, end_stream);
+    let request = build_request(shared, &slot, head, uri, end_stream);
     // The turn's time, read once per turn: no clock read per request.
     let started = shared.now.get();
     let cx = Context {
@@ -179,9 +178,9 @@ fn build_request(
     shared: &Rc<ConnShared>,
     slot: &Rc<StreamSlot>,
     head: RequestHead,
+    uri: http::Uri,
     end_stream: bool,
 ) -> crate::Request {
-    let uri = head.uri();
     let body = RequestBody {
         link: if end_stream {
             None

@@ -4,6 +4,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Instant;
@@ -134,10 +135,14 @@ impl StreamSlot {
     }
 }
 
+/// The handler-side state of each stream in flight, by id.
+pub(crate) type StreamSlots =
+    HashMap<StreamId, Rc<StreamSlot>, BuildHasherDefault<h2ring_conn::StreamIdHasher>>;
+
 /// One connection's shared state.
 pub(crate) struct ConnShared {
     pub(crate) conn: RefCell<Connection>,
-    pub(crate) streams: RefCell<HashMap<StreamId, Rc<StreamSlot>>>,
+    pub(crate) streams: RefCell<StreamSlots>,
     io_waker: Cell<Option<Waker>>,
     pub(crate) info: ConnInfo,
     /// The time of the I/O task's current turn; handlers use it instead of reading the clock.
@@ -151,7 +156,7 @@ impl ConnShared {
     pub(crate) fn new(conn: Connection, info: ConnInfo, now: Instant) -> Self {
         ConnShared {
             conn: RefCell::new(conn),
-            streams: RefCell::new(HashMap::new()),
+            streams: RefCell::new(StreamSlots::default()),
             io_waker: Cell::new(None),
             info,
             now: Cell::new(now),
