@@ -1321,19 +1321,22 @@ impl LocalExecutor {
     }
 
     fn run_task_queues(&self) -> bool {
-        let mut ran = false;
         loop {
             self.reactor.sys.install_eventfd();
             if self.need_preempt() {
-                break;
+                // h2ring patch: a preemption is reported as a pass that ran, so the caller
+                // polls I/O and comes back. Upstream reported whether a queue had run: a
+                // preemption timer firing between the last poll and the first queue (it
+                // wakes no task, so the caller's poll found nothing either) parked the
+                // executor with runnable tasks queued until some later event. Rare
+                // upstream, where the timer is re-armed on every poll; not with the
+                // timer kept across passes (src/sys/uring.rs `wait`).
+                return true;
             }
             if !self.run_one_task_queue() {
                 return false;
-            } else {
-                ran = true;
             }
         }
-        ran
     }
 
     fn run_one_task_queue(&self) -> bool {

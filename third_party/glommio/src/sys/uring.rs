@@ -1222,6 +1222,10 @@ pub(crate) struct Reactor {
     poll_ring: RefCell<PollRing>,
 
     latency_preemption_timeout_src: Cell<Option<Source>>,
+    // h2ring patch: when the pending latency timer fires (valid while the source is).
+    latency_preemption_deadline: Cell<Option<std::time::Instant>>,
+    // h2ring patch: the last sleep ended with no task woken (a timer-only wake-up).
+    woke_for_nothing: Cell<bool>,
     throughput_preemption_timeout_src: Cell<Option<Source>>,
 
     link_fd: RawFd,
@@ -1353,6 +1357,8 @@ impl Reactor {
             latency_ring: RefCell::new(latency_ring),
             poll_ring: RefCell::new(poll_ring),
             latency_preemption_timeout_src: Cell::new(None),
+            latency_preemption_deadline: Cell::new(None),
+            woke_for_nothing: Cell::new(false),
             throughput_preemption_timeout_src: Cell::new(None),
             blocking_thread,
             link_fd,
@@ -1814,14 +1820,42 @@ impl Reactor {
         // consume all events from the rings
         consume_rings!(into &mut woke; lat_ring, poll_ring, main_ring);
 
-        // Cancel the old timer regardless of whether we can sleep:
-        // if we won't sleep, we will register the new timer with its new
-        // value.
-        //
-        // But if we will sleep, there might be a timer registered that needs
-        // to be removed otherwise we'll wake up when it expires.
-        drop(self.latency_preemption_timeout_src.take());
-
+        // h2ring patch: the latency preemption timer stays armed from one pass to the
+        // next instead of being cancelled and re-armed on every pass, which cost two
+        // latency-ring `io_uring_enter` calls per pass (a server answering one request at
+        // a time made 9 enters per request, 3 with this). A pending timer is kept while it
+        // fires no later than the one that would replace it (the time slice of a pass
+        // that may run tasks, or the user timer of a pass that may sleep): firing early
+        // only makes `need_preempt` true sooner, or wakes a sleeping executor once, never
+        // later than required (`run_task_queues` treats a preemption before anything ran
+        // as work, so an early one never parks the executor with tasks queued). A sleep
+        // right after a wake-up that woke no task cancels it instead, so an idle executor
+        // does not wake up once per time slice. The new timer of a pass with a time slice
+        // is queued here, next to any cancellation, so both reach the kernel in the one
+        // flush below (such a pass never sleeps; see `should_sleep`).
+        let now = std::time::Instant::now();
+        let preempt = preempt_timer();
+        let mut latency_timer = self
+            .latency_preemption_timeout_src
+            .take()
+            .filter(|src| src.result().is_none());
+        let mut latency_deadline = latency_timer
+            .as_ref()
+            .and(self.latency_preemption_deadline.get());
+        let fires_too_late = match (latency_deadline, preempt, user_timer) {
+            (Some(due), Some(slice), _) => due > now + slice,
+            (Some(due), None, Some(user)) => due > now + user,
+            _ => false,
+        };
+        let idle = preempt.is_none() && self.woke_for_nothing.get();
+        if fires_too_late || idle {
+            drop(latency_timer.take());
+            latency_deadline = None;
+        }
+        if let (None, Some(slice)) = (&latency_timer, preempt) {
+            latency_timer = Some(lat_ring.prepare_latency_preemption_timer(slice));
+            latency_deadline = Some(now + slice);
+        }
         // Schedule the throughput-based timeout immediately: it won't matter if we end
         // up sleeping.
         self.throughput_preemption_timeout_src.replace(Some(
@@ -1841,7 +1875,7 @@ impl Reactor {
         consume_rings!(into &mut woke; lat_ring, poll_ring, main_ring);
 
         // If we generated any event so far, we can't sleep. Need to handle them.
-        let should_sleep = preempt_timer().is_none()
+        let should_sleep = preempt.is_none()
             && (woke == 0)
             && poll_ring.can_sleep()
             && main_ring.can_sleep()
@@ -1851,9 +1885,13 @@ impl Reactor {
             // We are about to go to sleep. It's ok to sleep, but if there
             // is a timer set, we need to make sure we wake up to handle it.
             if let Some(dur) = user_timer {
-                self.latency_preemption_timeout_src
-                    .set(Some(lat_ring.prepare_latency_preemption_timer(dur)));
-                assert!(flush_rings!(lat_ring)? > 0);
+                // A kept timer is due no later than this one (see `fires_too_late`), unless
+                // it fired since it was checked.
+                if !latency_timer.as_ref().is_some_and(|src| src.result().is_none()) {
+                    latency_timer = Some(lat_ring.prepare_latency_preemption_timer(dur));
+                    latency_deadline = Some(now + dur);
+                    assert!(flush_rings!(lat_ring)? > 0);
+                }
             }
             // From this moment on the remote executors are aware that we are sleeping
             // We have to sweep the remote channels function once more because since
@@ -1870,20 +1908,18 @@ impl Reactor {
                     self.link_rings_and_sleep(&mut main_ring)
                         .expect("some error");
                     // May have new cancellations related to the link ring fd.
-                    flush_cancellations!(into &mut 0; lat_ring, poll_ring, main_ring);
+                    let mut woken = 0;
+                    flush_cancellations!(into &mut woken; lat_ring, poll_ring, main_ring);
                     flush_rings!(lat_ring, poll_ring, main_ring)?;
-                    consume_rings!(into &mut 0; lat_ring, poll_ring, main_ring);
+                    consume_rings!(into &mut woken; lat_ring, poll_ring, main_ring);
+                    self.woke_for_nothing.set(woken == 0);
                 }
                 // Woke up, so no need to notify us anymore.
                 self.notifier.wake_up();
             }
         }
-
-        if let Some(preempt) = preempt_timer() {
-            self.latency_preemption_timeout_src
-                .set(Some(lat_ring.prepare_latency_preemption_timer(preempt)));
-            flush_rings!(lat_ring, main_ring)?;
-        }
+        self.latency_preemption_timeout_src.set(latency_timer);
+        self.latency_preemption_deadline.set(latency_deadline);
 
         // A Note about `need_preempt`:
         //

@@ -1,0 +1,106 @@
+//! A core never sleeps through work. The vendored glommio keeps its preemption timers armed
+//! across scheduler passes (third_party/glommio/H2RING_PATCH.md, change 2), so a timer
+//! may fire while the core sleeps or just before it runs its task queues; neither may
+//! leave a request, a new connection or a handler's timer waiting.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use h2ring::{Context, Request};
+use support::{block_on, builder, h2_connect, request, text, BoxResponse, TestServer};
+
+/// Far above any honest answer on loopback, far below the multi-second stalls a missed
+/// wake-up causes (the core then waits for some unrelated timer).
+const PROMPT: Duration = Duration::from_millis(750);
+
+fn server() -> TestServer {
+    TestServer::start(builder(1), |_core| {
+        h2ring::service_fn(|req: Request, _cx: Context| -> BoxResponse {
+            match req.uri().path() {
+                "/timer" => Box::pin(async {
+                    glommio::timer::sleep(Duration::from_millis(30)).await;
+                    text(200, "slept")
+                }),
+                _ => Box::pin(async { text(200, "ok") }),
+            }
+        })
+    })
+}
+
+async fn timed_get(client: &h2::client::SendRequest<bytes::Bytes>, path: &str) -> Duration {
+    let started = Instant::now();
+    let exchange = async {
+        let (resp, _) = client
+            .clone()
+            .ready()
+            .await
+            .unwrap()
+            .send_request(request("GET", path), true)
+            .unwrap();
+        let resp = resp.await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let mut body = resp.into_body();
+        support::read_body(&mut body).await.unwrap()
+    };
+    tokio::time::timeout(PROMPT * 4, exchange)
+        .await
+        .unwrap_or_else(|_| panic!("{path}: no answer"));
+    started.elapsed()
+}
+
+fn assert_prompt(what: &str, took: Duration, floor: Duration) {
+    assert!(
+        took >= floor && took < floor + PROMPT,
+        "{what}: answered after {took:?}"
+    );
+}
+
+#[test]
+fn requests_and_connections_after_idle_pauses_are_answered_at_once() {
+    let server = server();
+    block_on(Duration::from_secs(60), async {
+        let client = h2_connect(server.addr).await;
+        // Pauses around and beyond the 10 ms preemption slice: the kept timer fires while
+        // the core sleeps, or has just fired when the request arrives.
+        for pause_ms in [0u64, 3, 9, 11, 15, 25, 40, 0, 12, 1] {
+            tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+            let took = timed_get(&client, "/").await;
+            assert_prompt(&format!("after {pause_ms} ms"), took, Duration::ZERO);
+            let started = Instant::now();
+            let fresh = h2_connect(server.addr).await;
+            let took = started.elapsed() + timed_get(&fresh, "/").await;
+            assert_prompt(
+                &format!("new connection after {pause_ms} ms"),
+                took,
+                Duration::ZERO,
+            );
+        }
+    });
+}
+
+#[test]
+fn a_handler_timer_fires_on_an_otherwise_idle_core() {
+    let server = server();
+    block_on(Duration::from_secs(30), async {
+        let client = h2_connect(server.addr).await;
+        for _ in 0..5 {
+            let took = timed_get(&client, "/timer").await;
+            assert_prompt("30 ms handler timer", took, Duration::from_millis(30));
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+    });
+}
+
+#[test]
+fn thousands_of_back_to_back_requests_never_stall() {
+    let server = server();
+    block_on(Duration::from_secs(120), async {
+        let client = h2_connect(server.addr).await;
+        let mut slowest = Duration::ZERO;
+        for _ in 0..10_000 {
+            slowest = slowest.max(timed_get(&client, "/").await);
+        }
+        assert_prompt("slowest of 10,000", slowest, Duration::ZERO);
+    });
+}
