@@ -33,6 +33,11 @@ const MIN_WRITE_BUDGET: usize = 64 * 1024;
 const MAX_WRITE_BUDGET: usize = 1024 * 1024;
 /// A socket that refuses our bytes this long has a slow reader: back to the small budget.
 const SLOW_READER: std::time::Duration = std::time::Duration::from_millis(200);
+/// A connection idle this long gives back the memory its streams left behind (see
+/// `Connection::release_idle_memory`). Not at once: under load a connection is idle
+/// between every two bursts of requests, and releasing then regrew the stream map and
+/// the scheduler and emptied the HPACK memos once per burst.
+const IDLE_RELEASE_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
 
 enum ReadOutcome {
     Data,
@@ -53,6 +58,12 @@ struct Io<T> {
     write_timeout: std::time::Duration,
     shutdown: Option<Pin<Box<dyn Future<Output = ()>>>>,
     cancelled: Vec<glommio::Task<()>>,
+    /// The last turn that made progress.
+    busy_at: Instant,
+    /// When an idle connection's memory is due for release (see [`IDLE_RELEASE_DELAY`]).
+    release_at: Option<Instant>,
+    /// Whether the memory was released since the connection was last busy.
+    released: bool,
 }
 
 /// Ends every stream's handler when the connection task ends, however it ends (including
@@ -138,6 +149,9 @@ async fn drive<S, T>(
         write_timeout: services.core.conn_config().write_timeout,
         shutdown: Some(Box::pin(services.core.shutdown_started())),
         cancelled: Vec::new(),
+        busy_at: now,
+        release_at: None,
+        released: false,
     };
     services.service.on_connection(&info, ConnState::New);
     if !io.rbuf.is_empty() {
@@ -164,6 +178,14 @@ async fn drive<S, T>(
     services.core.metrics().bytes_in(stats.bytes_in);
     services.core.metrics().bytes_out(stats.bytes_out);
     let _ = io.stream.close().await;
+}
+
+/// The earlier of two optional deadlines.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
@@ -213,14 +235,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
             if closed && self.wpos == self.wbuf.len() {
                 return Poll::Ready(());
             }
-            if !progressed {
-                if idle {
-                    self.release_buffers();
-                    shared.conn.borrow_mut().release_idle_memory();
-                }
-                shared.set_io_waker(cx.waker());
-                return Poll::Pending;
+            if progressed {
+                self.busy_at = now;
+                self.released = false;
+                continue;
             }
+            if idle {
+                // The socket buffers go at once: they are most of an idle connection's
+                // memory, and cheap to take again.
+                self.release_buffers();
+                if !self.released && self.release_idle_memory_when_due(cx, shared, now) {
+                    // Arming the release timer handled a connection timeout: another turn.
+                    continue;
+                }
+            }
+            shared.set_io_waker(cx.waker());
+            return Poll::Pending;
         }
         // Busy: let the other connections on this core have a turn.
         cx.waker().wake_by_ref();
@@ -311,22 +341,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
             .is_some_and(|since| now.saturating_duration_since(since) >= self.write_timeout)
     }
 
+    /// Runs the connection's timers: handles a due timeout (returns true) or arms the one
+    /// timer for the earliest of the connection's deadline, the write deadline and the
+    /// idle-memory release.
     fn poll_timer(&mut self, cx: &mut Context<'_>, shared: &ConnShared, now: Instant) -> bool {
         let write_deadline = self
             .write_blocked_since
             .map(|since| since + self.write_timeout);
-        let deadline = match (shared.conn.borrow().poll_timeout(), write_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let Some(deadline) = deadline else {
-            self.timer = None;
-            return false;
-        };
-        if deadline <= now {
+        let conn_deadline = earliest(shared.conn.borrow().poll_timeout(), write_deadline);
+        if conn_deadline.is_some_and(|at| at <= now) {
             shared.conn.borrow_mut().handle_timeout(now);
             return true;
         }
+        // A release already due is done at the end of this turn; no timer for it.
+        let release_at = self.release_at.filter(|at| *at > now);
+        let Some(deadline) = earliest(conn_deadline, release_at) else {
+            self.timer = None;
+            return false;
+        };
         match &mut self.timer {
             Some((at, timer)) if *at != deadline => {
                 timer.reset(deadline - now);
@@ -338,11 +370,39 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
         if let Some((_, timer)) = self.timer.as_mut() {
             if Pin::new(timer).poll(cx).is_ready() {
                 self.timer = None;
-                shared.conn.borrow_mut().handle_timeout(Instant::now());
-                return true;
+                let now = Instant::now();
+                if conn_deadline.is_some_and(|at| at <= now) {
+                    shared.conn.borrow_mut().handle_timeout(now);
+                    return true;
+                }
             }
         }
         false
+    }
+
+    /// An idle connection: releases its memory once it has been idle for
+    /// [`IDLE_RELEASE_DELAY`], else makes sure the timer will wake it then. Returns true
+    /// if a connection timeout turned out to be due while arming.
+    fn release_idle_memory_when_due(
+        &mut self,
+        cx: &mut Context<'_>,
+        shared: &ConnShared,
+        now: Instant,
+    ) -> bool {
+        let due = self.busy_at + IDLE_RELEASE_DELAY;
+        if now >= due {
+            shared.conn.borrow_mut().release_idle_memory();
+            self.released = true;
+            self.release_at = None;
+            return false;
+        }
+        // Re-armed only once the previous deadline passed: a connection busy in bursts
+        // resets its timer once per delay, not once per burst.
+        if self.release_at.is_some_and(|at| at > now) {
+            return false;
+        }
+        self.release_at = Some(due);
+        self.poll_timer(cx, shared, now)
     }
 
     /// Idle connections keep no buffers (the Go server's first TODO): a connection with

@@ -251,14 +251,18 @@ impl Connection {
         self.store.is_empty() && self.out.is_empty() && self.block.is_none()
     }
 
-    /// Gives back the memory a burst of streams left behind (the scheduler's queues, the
-    /// event queue's capacity, the output buffer) when the connection is idle; a no-op
-    /// otherwise. For the driver to call when it parks an idle connection, so that a
+    /// Gives back the memory a burst of streams left behind (the stream store, the record
+    /// of closed streams, the scheduler's queues, the event queue's capacity, the output
+    /// buffer, the HPACK memos) when the connection is idle; a no-op otherwise. For the
+    /// driver to call once a connection has stayed idle for a while (not between two
+    /// bursts of a busy one, which would reallocate all of it per burst), so that a
     /// connection that once served many streams costs no more while idle than a new one.
     pub fn release_idle_memory(&mut self) {
         if !self.is_idle() {
             return;
         }
+        self.store.shrink_if_empty();
+        self.closed.shrink();
         self.scheduler.release_memory();
         self.heads.release_memory();
         self.encoder.release_memory();
@@ -342,10 +346,6 @@ impl Connection {
                 self.conn_recv.release(stream.unconsumed);
                 self.flush_connection_window_update();
             }
-        }
-        if self.store.is_empty() {
-            self.store.shrink_if_empty();
-            self.closed.shrink();
         }
     }
 
