@@ -18,10 +18,10 @@ use crate::PreparedHead;
 
 /// Counts a running handler in the per-core total (Go's unimplemented MaxHandlers) and
 /// takes it out however the handler ends (done, panicked, cancelled).
-pub(crate) struct HandlerGuard(Rc<Cell<usize>>);
+struct HandlerGuard(Rc<Cell<usize>>);
 
 impl HandlerGuard {
-    pub(crate) fn enter(running: &Rc<Cell<usize>>) -> Self {
+    fn enter(running: &Rc<Cell<usize>>) -> Self {
         running.set(running.get() + 1);
         HandlerGuard(running.clone())
     }
@@ -35,10 +35,28 @@ impl Drop for HandlerGuard {
 
 /// What one request's handler needs besides the request.
 pub(crate) struct ResponseTarget<I> {
-    pub(crate) io: Rc<I>,
-    pub(crate) slot: Rc<StreamSlot>,
-    pub(crate) is_head: bool,
-    pub(crate) guard: HandlerGuard,
+    io: Rc<I>,
+    slot: Rc<StreamSlot>,
+    is_head: bool,
+    guard: HandlerGuard,
+}
+
+impl<I> ResponseTarget<I> {
+    /// The response to a request on `slot` goes to `io`; the handler counts among the
+    /// core's `running` ones until it ends.
+    pub(crate) fn new(
+        io: &Rc<I>,
+        slot: &Rc<StreamSlot>,
+        is_head: bool,
+        running: &Rc<Cell<usize>>,
+    ) -> Self {
+        ResponseTarget {
+            io: io.clone(),
+            slot: slot.clone(),
+            is_head,
+            guard: HandlerGuard::enter(running),
+        }
+    }
 }
 
 /// Calls `service` for `request` now and returns the future that finishes the exchange:

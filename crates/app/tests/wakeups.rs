@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use h2ring::{Context, Request};
-use support::{block_on, builder, h2_connect, request, text, BoxResponse, TestServer};
+use support::{block_on, builder, get, h2_connect, text, BoxResponse, TestServer};
 
 /// Far above any honest answer on loopback, far below the multi-second stalls a missed
 /// wake-up causes (the core then waits for some unrelated timer).
@@ -28,24 +28,12 @@ fn server() -> TestServer {
     })
 }
 
-async fn timed_get(client: &h2::client::SendRequest<bytes::Bytes>, path: &str) -> Duration {
+async fn timed_get(client: &mut h2::client::SendRequest<bytes::Bytes>, path: &str) -> Duration {
     let started = Instant::now();
-    let exchange = async {
-        let (resp, _) = client
-            .clone()
-            .ready()
-            .await
-            .unwrap()
-            .send_request(request("GET", path), true)
-            .unwrap();
-        let resp = resp.await.unwrap();
-        assert_eq!(resp.status(), 200);
-        let mut body = resp.into_body();
-        support::read_body(&mut body).await.unwrap()
-    };
-    tokio::time::timeout(PROMPT * 4, exchange)
+    let (status, _) = tokio::time::timeout(PROMPT * 4, get(client, path))
         .await
         .unwrap_or_else(|_| panic!("{path}: no answer"));
+    assert_eq!(status, 200, "{path}");
     started.elapsed()
 }
 
@@ -60,16 +48,16 @@ fn assert_prompt(what: &str, took: Duration, floor: Duration) {
 fn requests_and_connections_after_idle_pauses_are_answered_at_once() {
     let server = server();
     block_on(Duration::from_secs(60), async {
-        let client = h2_connect(server.addr).await;
+        let mut client = h2_connect(server.addr).await;
         // Pauses around and beyond the 10 ms preemption slice: the kept timer fires while
         // the core sleeps, or has just fired when the request arrives.
         for pause_ms in [0u64, 3, 9, 11, 15, 25, 40, 0, 12, 1] {
             tokio::time::sleep(Duration::from_millis(pause_ms)).await;
-            let took = timed_get(&client, "/").await;
+            let took = timed_get(&mut client, "/").await;
             assert_prompt(&format!("after {pause_ms} ms"), took, Duration::ZERO);
             let started = Instant::now();
-            let fresh = h2_connect(server.addr).await;
-            let took = started.elapsed() + timed_get(&fresh, "/").await;
+            let mut fresh = h2_connect(server.addr).await;
+            let took = started.elapsed() + timed_get(&mut fresh, "/").await;
             assert_prompt(
                 &format!("new connection after {pause_ms} ms"),
                 took,
@@ -83,9 +71,9 @@ fn requests_and_connections_after_idle_pauses_are_answered_at_once() {
 fn a_handler_timer_fires_on_an_otherwise_idle_core() {
     let server = server();
     block_on(Duration::from_secs(30), async {
-        let client = h2_connect(server.addr).await;
+        let mut client = h2_connect(server.addr).await;
         for _ in 0..5 {
-            let took = timed_get(&client, "/timer").await;
+            let took = timed_get(&mut client, "/timer").await;
             assert_prompt("30 ms handler timer", took, Duration::from_millis(30));
             tokio::time::sleep(Duration::from_millis(15)).await;
         }
@@ -96,10 +84,10 @@ fn a_handler_timer_fires_on_an_otherwise_idle_core() {
 fn thousands_of_back_to_back_requests_never_stall() {
     let server = server();
     block_on(Duration::from_secs(120), async {
-        let client = h2_connect(server.addr).await;
+        let mut client = h2_connect(server.addr).await;
         let mut slowest = Duration::ZERO;
         for _ in 0..10_000 {
-            slowest = slowest.max(timed_get(&client, "/").await);
+            slowest = slowest.max(timed_get(&mut client, "/").await);
         }
         assert_prompt("slowest of 10,000", slowest, Duration::ZERO);
     });

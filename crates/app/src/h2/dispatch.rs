@@ -10,7 +10,7 @@ use h2ring_conn::{ErrorCode, Event, RequestHead, StreamId};
 use http::{Method, StatusCode, Version};
 
 use super::shared::{ConnShared, StreamSlot};
-use crate::respond::{self, HandlerGuard, ResponseTarget};
+use crate::respond::{self, ResponseTarget};
 use crate::runtime::CoreContext;
 use crate::service::{Body, Context, RequestBody, Service, StreamError};
 
@@ -143,12 +143,7 @@ fn start_request<S: Service>(
         received_at: started,
     };
     core.core.metrics().stream_opened();
-    let target = ResponseTarget {
-        io: shared.clone(),
-        slot: slot.clone(),
-        is_head,
-        guard: HandlerGuard::enter(&core.handlers),
-    };
+    let target = ResponseTarget::new(shared, &slot, is_head, &core.handlers);
     let fut = respond::handle(&*core.service, request, cx, target);
     // Poll the handler once right here: most handlers (static files, hello world) answer
     // at once, and then no task is created or scheduled at all, and the duration recorded

@@ -11,7 +11,7 @@ use super::exchange::Exchange;
 use super::parse::Head;
 use crate::h2::dispatch::CoreServices;
 use crate::h2::shared::StreamSlot;
-use crate::respond::{self, HandlerGuard, ResponseTarget};
+use crate::respond::{self, ResponseTarget};
 use crate::service::{Context, RequestBody, Service};
 use crate::stream_io::StreamIo;
 
@@ -72,12 +72,7 @@ pub(crate) fn start<S: Service>(
     };
     let core = services.core.clone();
     core.metrics().stream_opened();
-    let target = ResponseTarget {
-        io: exchange.clone(),
-        slot: slot.clone(),
-        is_head,
-        guard: HandlerGuard::enter(&services.handlers),
-    };
+    let target = ResponseTarget::new(exchange, slot, is_head, &services.handlers);
     let handled = respond::handle(&*services.service, request, cx, target);
     let fut = async move {
         let status = handled.await;
