@@ -11,7 +11,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
-use crate::service::{service_fn, Body, Context, Request, Response, Service};
+use crate::service::{Answer, Body, Context, Request, Response, Service};
 use crate::static_files::{read_file_range, BodySource, FileCache, StaticFiles};
 
 /// Files up to this size are read into memory in one go; larger ones are streamed in
@@ -36,23 +36,43 @@ pub fn files_service_with_upload_sink(
     files: StaticFiles,
     upload_sink: Option<String>,
 ) -> impl Service {
-    let files = Rc::new(files);
-    let cache = Rc::new(RefCell::new(FileCache::new()));
-    let upload_sink: Option<Rc<str>> = upload_sink.map(Rc::from);
-    service_fn(move |req: Request, cx: Context| {
-        let is_upload = (req.method() == Method::POST || req.method() == Method::PUT)
-            && upload_sink.as_deref() == Some(req.uri().path());
-        if is_upload {
-            return FilesFuture::Upload(Box::pin(discard_upload(req)));
+    FilesService {
+        files,
+        cache: RefCell::new(FileCache::new()),
+        upload_sink: upload_sink.map(Rc::from),
+    }
+}
+
+/// See [`files_service_with_upload_sink`].
+struct FilesService {
+    files: StaticFiles,
+    cache: RefCell<FileCache>,
+    upload_sink: Option<Rc<str>>,
+}
+
+impl FilesService {
+    fn is_upload(&self, req: &Request) -> bool {
+        (req.method() == Method::POST || req.method() == Method::PUT)
+            && self.upload_sink.as_deref() == Some(req.uri().path())
+    }
+}
+
+impl Service for FilesService {
+    fn call(&self, req: Request, cx: Context) -> impl Future<Output = Response> + 'static {
+        match self.call_now(req, cx) {
+            Answer::Now(response) => FilesFuture::Now(std::future::ready(response)),
+            Answer::Later(req, _) => FilesFuture::Upload(Box::pin(discard_upload(req))),
         }
-        // Decided in the call: nothing here waits (large files stream from a task).
-        FilesFuture::Now(std::future::ready(respond(
-            &files,
-            &cache,
-            req,
-            cx.received_at(),
-        )))
-    })
+    }
+
+    /// Everything but an upload is decided at once: nothing here waits (large files
+    /// stream from a task of their own).
+    fn call_now(&self, req: Request, cx: Context) -> Answer {
+        if self.is_upload(&req) {
+            return Answer::Later(req, cx);
+        }
+        Answer::Now(respond(&self.files, &self.cache, req, cx.received_at()))
+    }
 }
 
 /// The files service's future: an answer that was ready when the call returned (every

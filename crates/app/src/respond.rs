@@ -12,7 +12,7 @@ use h2ring_conn::{ErrorCode, StreamId};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use crate::h2::shared::StreamSlot;
-use crate::service::{Binding, BodyKind, Context, Service, StreamError};
+use crate::service::{Answer, Binding, BodyKind, Context, Service, StreamError};
 use crate::stream_io::StreamIo;
 use crate::PreparedHead;
 
@@ -59,6 +59,32 @@ impl<I> ResponseTarget<I> {
     }
 }
 
+/// What [`handle_now`] did with a request.
+// Returned by value once per request and matched at once: boxing the large variant would
+// add the allocation this path exists to avoid.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Handled<I> {
+    /// Answered (or a 500 for a panic); the status sent.
+    Now(StatusCode),
+    /// Handed back, for [`handle`].
+    Later(crate::Request, Context, ResponseTarget<I>),
+}
+
+/// Answers `request` at once if the service can ([`Service::call_now`]): writes the
+/// response (or the 500 of a panicking handler). Otherwise hands everything back.
+pub(crate) fn handle_now<S: Service, I: StreamIo + 'static>(
+    service: &S,
+    request: crate::Request,
+    cx: Context,
+    target: ResponseTarget<I>,
+) -> Handled<I> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| service.call_now(request, cx))) {
+        Ok(Answer::Now(response)) => Handled::Now(target.finish(Ok(response))),
+        Ok(Answer::Later(request, cx)) => Handled::Later(request, cx, target),
+        Err(_) => Handled::Now(target.finish(Err(()))),
+    }
+}
+
 /// Calls `service` for `request` now and returns the future that finishes the exchange:
 /// awaits the handler, writes its response, and resolves to the status sent. A panic,
 /// whether in the call itself (a closure's body runs before its future exists) or in the
@@ -75,17 +101,25 @@ pub(crate) fn handle<'s, S: Service, I: StreamIo + 'static>(
 ) -> impl Future<Output = StatusCode> + 'static + use<'s, S, I> {
     let call = std::panic::catch_unwind(AssertUnwindSafe(|| service.call(request, cx)));
     async move {
-        let ResponseTarget {
-            io,
-            slot,
-            is_head,
-            guard,
-        } = target;
-        let _guard = guard;
         let outcome = match call {
             Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
             Err(panic) => Err(panic),
         };
+        target.finish(outcome.map_err(drop))
+    }
+}
+
+impl<I: StreamIo + 'static> ResponseTarget<I> {
+    /// Writes the handler's response, or for a panicked handler (`Err`) a 500 —
+    /// RST_STREAM(INTERNAL_ERROR) if the head was already out (RFC 9113 §8.1). Returns
+    /// the status sent.
+    fn finish(self, outcome: Result<crate::Response, ()>) -> StatusCode {
+        let ResponseTarget {
+            io,
+            slot,
+            is_head,
+            guard: _guard,
+        } = self;
         match outcome {
             Ok(response) => {
                 let status = response.status();
@@ -95,7 +129,7 @@ pub(crate) fn handle<'s, S: Service, I: StreamIo + 'static>(
                 }
                 status
             }
-            Err(_) => {
+            Err(()) => {
                 let empty = HeaderMap::new();
                 let status = StatusCode::INTERNAL_SERVER_ERROR;
                 if io.send_head(slot.id, status, &empty, true).is_err() {

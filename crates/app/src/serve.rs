@@ -72,14 +72,28 @@ pub(crate) struct WithTls<S> {
     info: TlsInfo,
 }
 
+impl<S> WithTls<S> {
+    /// Once per request, also when `call_now` handed it back to `call`.
+    fn tag(&self, req: &mut Request) {
+        if req.extensions().get::<TlsInfo>().is_none() {
+            req.extensions_mut().insert(self.info.clone());
+        }
+    }
+}
+
 impl<S: Service> Service for WithTls<S> {
     fn call(
         &self,
         mut req: Request,
         cx: Context,
     ) -> impl std::future::Future<Output = Response> + 'static {
-        req.extensions_mut().insert(self.info.clone());
+        self.tag(&mut req);
         self.inner.call(req, cx)
+    }
+
+    fn call_now(&self, mut req: Request, cx: Context) -> crate::Answer {
+        self.tag(&mut req);
+        self.inner.call_now(req, cx)
     }
 
     fn on_connection(&self, info: &ConnInfo, state: crate::ConnState) {

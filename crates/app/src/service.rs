@@ -28,12 +28,28 @@ pub trait Service: 'static {
     /// is dropped (cancelled) if the client resets the stream.
     fn call(&self, req: Request, cx: Context) -> impl Future<Output = Response> + 'static;
 
+    /// Answers at once, without a future, when the service can (a static file, a
+    /// hello-world page): [`Answer::Now`] with the response, or [`Answer::Later`] with the
+    /// request given back, and [`call`](Service::call) follows. The default gives every
+    /// request back. A response from here costs no task, no boxed future and no poll.
+    fn call_now(&self, req: Request, cx: Context) -> Answer {
+        Answer::Later(req, cx)
+    }
+
     /// Connection lifecycle (Go's `ConnState`): `New` when accepted, `Active`/`Idle` as
     /// requests start and stop being in flight, `Closed` at the end. Called on the
     /// connection's core; the default does nothing.
     fn on_connection(&self, info: &crate::ConnInfo, state: ConnState) {
         let _ = (info, state);
     }
+}
+
+/// What [`Service::call_now`] made of a request.
+pub enum Answer {
+    /// The response, made at once.
+    Now(Response),
+    /// Not answered here: the request goes to [`Service::call`].
+    Later(Request, Context),
 }
 
 /// Where a connection is in its life, as told to [`Service::on_connection`].

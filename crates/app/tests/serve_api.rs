@@ -142,3 +142,91 @@ fn prepared_heads_are_sent_over_h2_and_http1() {
     running.handle().shutdown();
     running.join();
 }
+
+/// A service that answers some requests at once (`call_now`) and the rest through its
+/// future; counts which path each request took.
+struct SplitService {
+    now: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    later: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl h2ring::Service for SplitService {
+    fn call(
+        &self,
+        req: Request,
+        _cx: Context,
+    ) -> impl std::future::Future<Output = Response> + 'static {
+        self.later.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path = req.uri().path().to_string();
+        async move { Response::new(Body::from(format!("later {path}"))) }
+    }
+
+    fn call_now(&self, req: Request, cx: Context) -> h2ring::Answer {
+        match req.uri().path() {
+            "/now" => {
+                self.now.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                h2ring::Answer::Now(Response::new(Body::from("now /now")))
+            }
+            "/panic-now" => panic!("call_now panics"),
+            _ => h2ring::Answer::Later(req, cx),
+        }
+    }
+}
+
+/// `Service::call_now` answers without a future over HTTP/2 and HTTP/1.1 alike; a request
+/// it hands back goes to `call`; a panic in it is a 500 and the connection lives on.
+#[test]
+fn call_now_answers_at_once_and_hands_back_the_rest() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let (now, later) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let server = builder(1).build().unwrap();
+    let (n, l) = (now.clone(), later.clone());
+    let running = server
+        .start_service(move |_core| SplitService {
+            now: n.clone(),
+            later: l.clone(),
+        })
+        .unwrap();
+    let addr = running.local_addrs()[0];
+    block_on(support::STEP_TIMEOUT, async {
+        let mut client = support::h2_connect(addr).await;
+        assert_eq!(
+            support::get(&mut client, "/now").await,
+            (200, b"now /now".to_vec())
+        );
+        let later_body = b"later /other".to_vec();
+        assert_eq!(support::get(&mut client, "/other").await, (200, later_body));
+        assert_eq!(
+            support::get(&mut client, "/panic-now").await,
+            (500, Vec::new())
+        );
+        assert_eq!(
+            support::get(&mut client, "/now").await,
+            (200, b"now /now".to_vec())
+        );
+    });
+    assert_eq!(
+        (now.load(Ordering::SeqCst), later.load(Ordering::SeqCst)),
+        (2, 1)
+    );
+    let http1 = |path: &str| curl(&["--http1.1", "-s", &format!("http://{addr}{path}")]);
+    assert_eq!(http1("/now"), "now /now");
+    assert_eq!(http1("/other"), "later /other");
+    let status = curl(&[
+        "--http1.1",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://{addr}/panic-now"),
+    ]);
+    assert_eq!(status, "500");
+    assert_eq!(
+        (now.load(Ordering::SeqCst), later.load(Ordering::SeqCst)),
+        (3, 2)
+    );
+    running.handle().shutdown();
+    running.join();
+}

@@ -10,7 +10,7 @@ use h2ring_conn::{ErrorCode, Event, RequestHead, StreamId};
 use http::{Method, StatusCode, Version};
 
 use super::shared::{ConnShared, StreamSlot};
-use crate::respond::{self, ResponseTarget};
+use crate::respond::{self, Handled, ResponseTarget};
 use crate::runtime::CoreContext;
 use crate::service::{Body, Context, RequestBody, Service, StreamError};
 
@@ -144,6 +144,14 @@ fn start_request<S: Service>(
     };
     core.core.metrics().stream_opened();
     let target = ResponseTarget::new(shared, &slot, is_head, &core.handlers);
+    let (request, cx, target) = match respond::handle_now(&*core.service, request, cx, target) {
+        Handled::Now(status) => {
+            let took = shared.now.get().saturating_duration_since(started);
+            core.core.metrics().request_completed(status.as_u16(), took);
+            return;
+        }
+        Handled::Later(request, cx, target) => (request, cx, target),
+    };
     let fut = respond::handle(&*core.service, request, cx, target);
     // Poll the handler once right here: most handlers (static files, hello world) answer
     // at once, and then no task is created or scheduled at all, and the duration recorded

@@ -294,7 +294,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
         let slot = Rc::new(StreamSlot::new(
             facts.id, false, scheme, authority, body_end,
         ));
-        let task = handler::start(
+        let started = handler::start(
             self.services,
             &self.exchange,
             &slot,
@@ -302,17 +302,21 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
             body_end,
             self.tls,
         );
-        if task.is_none() {
-            // At the handler cap: 503, retry-safe (RFC 9110 §15.6.4).
-            let _ = crate::stream_io::StreamIo::send_head(
-                &*self.exchange,
-                facts.id,
-                StatusCode::SERVICE_UNAVAILABLE,
-                &http::HeaderMap::new(),
-                true,
-            );
-            self.exchange.state.borrow_mut().facts.keep_alive = false;
-        }
+        let task = match started {
+            Ok(task) => task,
+            Err(handler::Refused) => {
+                // At the handler cap: 503, retry-safe (RFC 9110 §15.6.4).
+                let _ = crate::stream_io::StreamIo::send_head(
+                    &*self.exchange,
+                    facts.id,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &http::HeaderMap::new(),
+                    true,
+                );
+                self.exchange.state.borrow_mut().facts.keep_alive = false;
+                None
+            }
+        };
         self.services
             .service
             .on_connection(&self.exchange.info, ConnState::Active);

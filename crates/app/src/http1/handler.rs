@@ -11,7 +11,7 @@ use super::exchange::Exchange;
 use super::parse::Head;
 use crate::h2::dispatch::CoreServices;
 use crate::h2::shared::StreamSlot;
-use crate::respond::{self, ResponseTarget};
+use crate::respond::{self, Handled, ResponseTarget};
 use crate::service::{Context, RequestBody, Service};
 use crate::stream_io::StreamIo;
 
@@ -37,9 +37,8 @@ pub(crate) fn effective_uri(head: &Head, tls: bool) -> Uri {
         .unwrap_or_else(|_| head.uri.clone())
 }
 
-/// Starts the handler for `head`. Returns the task (dropping it cancels the handler) or
-/// `None` when the core is at its handler cap or cannot spawn; the caller then answers
-/// 503.
+/// Starts the handler for `head`. Returns the task (dropping it cancels the handler),
+/// `None` when the service answered at once ([`Service::call_now`]), or [`Refused`].
 pub(crate) fn start<S: Service>(
     services: &CoreServices<S>,
     exchange: &Rc<Exchange>,
@@ -47,9 +46,9 @@ pub(crate) fn start<S: Service>(
     head: Head,
     body_end: bool,
     tls: bool,
-) -> Option<glommio::Task<()>> {
+) -> Result<Option<glommio::Task<()>>, Refused> {
     if services.handlers.get() >= services.core.max_handlers() {
-        return None;
+        return Err(Refused);
     }
     let uri = effective_uri(&head, tls);
     let is_head = head.method == Method::HEAD;
@@ -73,11 +72,25 @@ pub(crate) fn start<S: Service>(
     let core = services.core.clone();
     core.metrics().stream_opened();
     let target = ResponseTarget::new(exchange, slot, is_head, &services.handlers);
+    let (request, cx, target) = match respond::handle_now(&*services.service, request, cx, target) {
+        Handled::Now(status) => {
+            core.metrics()
+                .request_completed(status.as_u16(), started.elapsed());
+            return Ok(None);
+        }
+        Handled::Later(request, cx, target) => (request, cx, target),
+    };
     let handled = respond::handle(&*services.service, request, cx, target);
     let fut = async move {
         let status = handled.await;
         core.metrics()
             .request_completed(status.as_u16(), started.elapsed());
     };
-    glommio::spawn_local_into(fut, services.core.handler_queue()).ok()
+    glommio::spawn_local_into(fut, services.core.handler_queue())
+        .map(Some)
+        .map_err(|_| Refused)
 }
+
+/// The core could not take the request (handler cap reached, or no task could be made):
+/// the caller answers 503.
+pub(crate) struct Refused;
