@@ -192,7 +192,7 @@ impl Connection {
     /// Ends the response with trailers (a HEADERS frame with END_STREAM after the body).
     pub fn send_trailers(&mut self, id: StreamId, trailers: HeaderMap) -> Result<(), SendError> {
         let (key, stream) = self.body_stream(id)?;
-        stream.trailers = Some(trailers);
+        stream.trailers = Some(Box::new(trailers));
         stream.end_queued = true;
         self.schedule_if_ready(key);
         Ok(())
