@@ -97,7 +97,8 @@ impl Bench {
         encode_header_block(id, &self.block, true, None, 16_384, &mut self.input);
         self.conn.recv(&mut self.input, self.now);
         while let Some(event) = self.conn.poll_event() {
-            if let Event::Request { stream, .. } = event {
+            if let Event::Request { stream, head, .. } = event {
+                self.conn.recycle_request_head(head);
                 self.conn
                     .send_response(stream, StatusCode::OK, &self.headers, false, self.now)
                     .expect("open stream");

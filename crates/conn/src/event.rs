@@ -12,7 +12,7 @@ pub enum Event {
     /// `end_stream` is false, its body arrives as [`Event::Data`] and maybe [`Event::Trailers`].
     Request {
         stream: StreamId,
-        head: RequestHead,
+        head: Box<RequestHead>,
         end_stream: bool,
         pushed: bool,
     },

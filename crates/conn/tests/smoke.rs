@@ -46,3 +46,24 @@ fn get_request_gets_a_response_with_body() {
     assert!(matches!(c.events()[..], [Event::StreamClosed { .. }]));
     assert_eq!(c.conn.open_streams(), 0);
 }
+
+/// A request head's box handed back is reused for the next request's head (no allocation
+/// per request), and carries that request's own fields.
+#[test]
+fn recycled_request_heads_are_reused_with_fresh_contents() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/first", true);
+    let Some(Event::Request { head, .. }) = c.conn.poll_event() else {
+        panic!("no request")
+    };
+    assert_eq!(head.path.as_ref().map(|p| p.as_str()), Some("/first"));
+    let reused: *const h2ring_conn::RequestHead = &*head;
+    c.conn.recycle_request_head(head);
+    c.request(3, "POST", "/second", true);
+    let Some(Event::Request { head, .. }) = c.conn.poll_event() else {
+        panic!("no request")
+    };
+    assert_eq!(&*head as *const _, reused, "the recycled box");
+    assert_eq!(head.method, http::Method::POST);
+    assert_eq!(head.path.as_ref().map(|p| p.as_str()), Some("/second"));
+}

@@ -108,7 +108,7 @@ fn start_request<S: Service>(
     shared: &Rc<ConnShared>,
     core: &CoreServices<S>,
     id: StreamId,
-    head: RequestHead,
+    mut head: Box<RequestHead>,
     end_stream: bool,
     pushed: bool,
     task_cx: &mut std::task::Context<'_>,
@@ -125,7 +125,6 @@ fn start_request<S: Service>(
         core.core.metrics().error(ErrorCode::RefusedStream.to_u32());
         return;
     }
-    let mut head = head;
     let scheme = head.scheme.clone().unwrap_or(http::uri::Scheme::HTTP);
     let uri = head.take_uri();
     // A valid head's URI carries the effective authority (`:authority`, else `host`):
@@ -134,7 +133,10 @@ fn start_request<S: Service>(
     let slot = Rc::new(StreamSlot::new(id, pushed, scheme, authority, end_stream));
     shared.streams.borrow_mut().insert(id, slot.clone());
     let is_head = head.method == Method::HEAD;
-    let request = build_request(shared, &slot, head, uri, end_stream);
+    let request = build_request(shared, &slot, &mut head, uri, end_stream);
+    if let Ok(mut conn) = shared.conn.try_borrow_mut() {
+        conn.recycle_request_head(head);
+    }
     // The turn's time, read once per turn: no clock read per request.
     let started = shared.now.get();
     let cx = Context {
@@ -177,10 +179,12 @@ fn start_request<S: Service>(
     }
 }
 
+/// The handler's `http::Request`: takes the method, fields and `:protocol` out of `head`
+/// (whose box then goes back to the connection for the next request).
 fn build_request(
     shared: &Rc<ConnShared>,
     slot: &Rc<StreamSlot>,
-    head: RequestHead,
+    head: &mut RequestHead,
     uri: http::Uri,
     end_stream: bool,
 ) -> crate::Request {
@@ -193,13 +197,13 @@ fn build_request(
         wanted: false,
     };
     let mut request = http::Request::new(body);
-    *request.method_mut() = head.method;
+    *request.method_mut() = std::mem::take(&mut head.method);
     *request.uri_mut() = uri;
     *request.version_mut() = Version::HTTP_2;
-    *request.headers_mut() = head.headers;
+    *request.headers_mut() = std::mem::take(&mut head.headers);
     // Connection facts are on `Context::conn_info`, not in the extensions: inserting one
     // would allocate a map per request.
-    if let Some(protocol) = head.protocol {
+    if let Some(protocol) = head.protocol.take() {
         request.extensions_mut().insert(Protocol(protocol));
     }
     request

@@ -240,6 +240,7 @@ impl Connection {
         self.stats.requests += 1;
         self.timers.became_active();
         self.timers.streams_open(now, &self.config);
+        let head = self.boxed_head(head);
         self.events.push_back(Event::Request {
             stream: id,
             head,

@@ -22,7 +22,7 @@ use bytes::BytesMut;
 use h2ring_frame::{
     Decoder, ErrorCode, Frame, Ping, Setting, StreamId, DEFAULT_INITIAL_WINDOW_SIZE,
 };
-use h2ring_hpack::{HeadDecoder, HeadEncoder, HeadLimits};
+use h2ring_hpack::{HeadDecoder, HeadEncoder, HeadLimits, RequestHead};
 
 use crate::budget::Bucket;
 use crate::closed::{ClosedStreams, HowClosed};
@@ -119,6 +119,10 @@ pub struct Connection {
     /// the rest of `out`, since RFC 9113 §3.4 makes SETTINGS our first frame.
     preface_out: usize,
     events: VecDeque<Event>,
+    /// Request-head boxes handed back by the application, reused for the next requests.
+    // The boxes themselves are what is kept: each becomes an event's head again.
+    #[allow(clippy::vec_box)]
+    spare_heads: Vec<Box<RequestHead>>,
     /// SETTINGS frames we sent and the peer has not acknowledged.
     unacked_settings: u32,
     /// The GOAWAY we sent: last stream id and code.
@@ -138,6 +142,10 @@ pub struct Connection {
     /// Keeps the connection `!Send` and `!Sync` by construction.
     _not_send: std::marker::PhantomData<Rc<()>>,
 }
+
+/// Recycled request-head boxes kept: enough for a burst of requests answered in one
+/// turn; more would only hold memory.
+const MAX_SPARE_HEADS: usize = 32;
 
 impl Connection {
     /// A connection that has just been accepted. Our SETTINGS (and the connection-window
@@ -177,6 +185,7 @@ impl Connection {
             queued_control: 0,
             preface_out: 0,
             events: VecDeque::new(),
+            spare_heads: Vec::new(),
             unacked_settings: 0,
             goaway_sent: None,
             goaway_received: false,
@@ -266,6 +275,7 @@ impl Connection {
         self.scheduler.release_memory();
         self.heads.release_memory();
         self.encoder.release_memory();
+        self.spare_heads = Vec::new();
         if self.events.is_empty() && self.events.capacity() > 0 {
             self.events = VecDeque::new();
         }
@@ -298,6 +308,27 @@ impl Connection {
     /// The next event for the application.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Hands back the box of an [`Event::Request`]'s head once the application has taken
+    /// what it needs out of it, so the next request reuses it instead of allocating. The
+    /// head travels boxed because it is large (about 256 octets) and moving it through the
+    /// event queue into the application cost more than the box.
+    pub fn recycle_request_head(&mut self, head: Box<RequestHead>) {
+        if self.spare_heads.len() < MAX_SPARE_HEADS {
+            self.spare_heads.push(head);
+        }
+    }
+
+    /// `head` in a box, a recycled one when there is one.
+    pub(crate) fn boxed_head(&mut self, head: RequestHead) -> Box<RequestHead> {
+        match self.spare_heads.pop() {
+            Some(mut spare) => {
+                *spare = head;
+                spare
+            }
+            None => Box::new(head),
+        }
     }
 
     /// Begins a graceful shutdown: GOAWAY(NO_ERROR) with the last stream we will process,

@@ -119,6 +119,7 @@ impl Connection {
             content_length: None,
             expect_continue: false,
         };
+        let head = self.boxed_head(head);
         self.events.push_back(Event::Request {
             stream: promised,
             head,

@@ -84,6 +84,7 @@ impl Connection {
         conn.stats.requests += 1;
         conn.timers.became_active();
         let has_body = !body.is_empty();
+        let head = conn.boxed_head(head);
         conn.events.push_back(Event::Request {
             stream: UPGRADE_STREAM,
             head,
