@@ -32,6 +32,8 @@ pub trait Service: 'static {
     /// hello-world page): [`Answer::Now`] with the response, or [`Answer::Later`] with the
     /// request given back, and [`call`](Service::call) follows. The default gives every
     /// request back. A response from here costs no task, no boxed future and no poll.
+    /// It runs on the connection's task, in the turn that decoded the request: keep it
+    /// to work that does not wait (anything that would, belongs in `call`).
     fn call_now(&self, req: Request, cx: Context) -> Answer {
         Answer::Later(req, cx)
     }
