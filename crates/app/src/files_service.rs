@@ -11,6 +11,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
+use crate::h2::dispatch::empty_response;
 use crate::service::{Answer, Body, Context, Request, Response, Service};
 use crate::static_files::{read_file_range, BodySource, FileCache, StaticFiles};
 
@@ -98,7 +99,7 @@ async fn discard_upload(mut req: Request) -> Response {
     while let Some(chunk) = req.body_mut().data().await {
         match chunk {
             Ok(chunk) => received += chunk.len() as u64,
-            Err(_) => return error(StatusCode::BAD_REQUEST),
+            Err(_) => return empty_response(StatusCode::BAD_REQUEST),
         }
     }
     let mut response = http::Response::new(Body::from(format!("received {received} bytes\n")));
@@ -116,8 +117,7 @@ fn respond(
     now: Instant,
 ) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        let mut r = http::Response::new(Body::empty());
-        *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        let mut r = empty_response(StatusCode::METHOD_NOT_ALLOWED);
         r.headers_mut().insert(
             http::header::ALLOW,
             http::HeaderValue::from_static("GET, HEAD"),
@@ -135,7 +135,7 @@ fn respond(
         BodySource::File { path, offset, len } if len <= FILE_CHUNK => {
             match read_file_range(&path, offset, len) {
                 Ok(b) => Body::from(b),
-                Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR),
+                Err(_) => return empty_response(StatusCode::INTERNAL_SERVER_ERROR),
             }
         }
         BodySource::File { path, offset, len } => {
@@ -161,10 +161,4 @@ fn respond(
         }
     };
     decided.into_response(body)
-}
-
-fn error(status: StatusCode) -> Response {
-    let mut r = http::Response::new(Body::empty());
-    *r.status_mut() = status;
-    r
 }

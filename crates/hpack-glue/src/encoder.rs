@@ -138,11 +138,9 @@ impl HeadEncoder {
         let mut size = 0;
         for (name, value) in headers {
             let name = name.as_str().as_bytes();
-            if must_strip(name, value) {
+            let Some(bytes) = sent_value(name, value) else {
                 continue;
-            }
-            // RFC 9113 §8.2.1: no leading/trailing whitespace; trimming keeps the meaning.
-            let bytes = value.as_bytes().trim_ascii();
+            };
             size += field_size(name, bytes);
             if value.is_sensitive() {
                 // RFC 7541 §7.1.3: values marked sensitive never enter a table.
@@ -155,11 +153,14 @@ impl HeadEncoder {
     }
 }
 
+/// The octets a field's value is sent as, or `None` for a field that is not sent.
 /// RFC 9113 §8.2.2: connection-specific fields (and `te` other than `trailers`) would make
-/// the message malformed, so a handler's stray `connection: close` is dropped, not sent.
-pub(crate) fn must_strip(name: &[u8], value: &HeaderValue) -> bool {
-    is_connection_specific(name)
-        || (name == b"te" && !value.as_bytes().eq_ignore_ascii_case(b"trailers"))
+/// the message malformed, so a handler's stray `connection: close` is dropped. RFC 9113
+/// §8.2.1: no leading/trailing whitespace; trimming keeps the meaning.
+pub(crate) fn sent_value<'v>(name: &[u8], value: &'v HeaderValue) -> Option<&'v [u8]> {
+    let strip = is_connection_specific(name)
+        || (name == b"te" && !value.as_bytes().eq_ignore_ascii_case(b"trailers"));
+    (!strip).then(|| value.as_bytes().trim_ascii())
 }
 
 #[cfg(test)]

@@ -28,9 +28,9 @@ impl PreparedFields {
     pub fn new(headers: HeaderMap) -> Self {
         let list_size = headers
             .iter()
-            .filter(|(name, value)| !crate::encoder::must_strip(name.as_str().as_bytes(), value))
-            .map(|(name, value)| {
-                field_size(name.as_str().as_bytes(), value.as_bytes().trim_ascii())
+            .filter_map(|(name, value)| {
+                let name = name.as_str().as_bytes();
+                crate::encoder::sent_value(name, value).map(|sent| field_size(name, sent))
             })
             .sum();
         PreparedFields {

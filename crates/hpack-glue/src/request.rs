@@ -54,10 +54,7 @@ impl RequestHead {
     /// [`uri`](Self::uri), moving the scheme, authority and path into it instead of
     /// copying them (they are `None` afterwards): the per-request path of a server.
     pub fn take_uri(&mut self) -> Uri {
-        let authority = match self.authority.take() {
-            Some(a) => Some(a),
-            None => self.effective_authority(),
-        };
+        let authority = self.authority.take().or_else(|| self.effective_authority());
         target_uri(self.scheme.take(), authority, self.path.take())
     }
 

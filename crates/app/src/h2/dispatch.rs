@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 use std::task::Poll;
+use std::time::Duration;
 
 use h2ring_conn::{ErrorCode, Event, RequestHead, StreamId};
 use http::{Method, StatusCode, Version};
@@ -146,25 +147,18 @@ fn start_request<S: Service>(
     };
     core.core.metrics().stream_opened();
     let target = ResponseTarget::new(shared, &slot, is_head, &core.handlers);
-    let (request, cx, target) = match respond::handle_now(&*core.service, request, cx, target) {
-        Handled::Now(status) => {
-            let took = shared.now.get().saturating_duration_since(started);
-            core.core.metrics().request_completed(status.as_u16(), took);
-            return;
+    // A service that answers in its call (`call_now`), or whose future is ready on its
+    // first poll here, needs no task at all. One that has to wait becomes a task in the
+    // handler queue (its stale registration of this waker costs at most one spurious
+    // wake-up of the connection task).
+    let mut fut = match respond::handle_now(&*core.service, request, cx, target) {
+        Handled::Now(status) => return completed_in_turn(core, status),
+        Handled::Later(request, cx, target) => {
+            Box::pin(respond::handle(&*core.service, request, cx, target))
         }
-        Handled::Later(request, cx, target) => (request, cx, target),
     };
-    let fut = respond::handle(&*core.service, request, cx, target);
-    // Poll the handler once right here: most handlers (static files, hello world) answer
-    // at once, and then no task is created or scheduled at all, and the duration recorded
-    // is the turn's (no clock read). One that has to wait becomes a task in the handler
-    // queue (its stale registration of this waker costs at most one spurious wake-up of
-    // the connection task).
-    let mut fut = Box::pin(fut);
     if let Poll::Ready(status) = fut.as_mut().poll(task_cx) {
-        let took = shared.now.get().saturating_duration_since(started);
-        core.core.metrics().request_completed(status.as_u16(), took);
-        return;
+        return completed_in_turn(core, status);
     }
     let metrics_core = core.core.clone();
     let task = async move {
@@ -177,6 +171,14 @@ fn start_request<S: Service>(
         Ok(task) => *slot.task.borrow_mut() = Some(task),
         Err(_) => shared.reset(id, ErrorCode::InternalError),
     }
+}
+
+/// Records a request answered within the turn that decoded it: by the turn clock (the
+/// one clock read of the turn), no time passed.
+fn completed_in_turn<S>(core: &CoreServices<S>, status: StatusCode) {
+    core.core
+        .metrics()
+        .request_completed(status.as_u16(), Duration::ZERO);
 }
 
 /// The handler's `http::Request`: takes the method, fields and `:protocol` out of `head`
