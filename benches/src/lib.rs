@@ -14,6 +14,7 @@ static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        report_site();
         // SAFETY: same contract as ours, forwarded.
         unsafe { System.alloc(layout) }
     }
@@ -25,9 +26,47 @@ unsafe impl GlobalAlloc for CountingAllocator {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        report_site();
         // SAFETY: same contract as ours, forwarded.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
+}
+
+/// How many of the next allocations print their call stack (see [`report_sites`]).
+static SITES_LEFT: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    // Set while a call stack is being captured and printed: those allocations are the
+    // report's own.
+    static REPORTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Prints the call stacks of the next `n` allocations (any thread) to stderr: where a
+/// counted allocation comes from, when a bench's count goes up.
+pub fn report_sites(n: u64) {
+    SITES_LEFT.store(n, Ordering::Relaxed);
+}
+
+fn report_site() {
+    if SITES_LEFT.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    // `try_with`: an allocation during thread teardown must not panic in the allocator.
+    let _ = REPORTING.try_with(|reporting| {
+        if reporting.replace(true) {
+            return;
+        }
+        if SITES_LEFT
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            eprintln!(
+                "allocation site:\n{}",
+                std::backtrace::Backtrace::force_capture()
+            );
+        }
+        reporting.set(false);
+    });
 }
 
 /// Allocations so far (process-wide).

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 
 use crate::h2::dispatch::empty_response;
-use crate::service::{Answer, Body, Context, Request, Response, Service};
+use crate::service::{Body, Context, Request, Response, Service};
 use crate::static_files::{read_file_range, BodySource, FileCache, StaticFiles};
 
 /// Files up to this size are read into memory in one go; larger ones are streamed in
@@ -60,19 +60,20 @@ impl FilesService {
 
 impl Service for FilesService {
     fn call(&self, req: Request, cx: Context) -> impl Future<Output = Response> + 'static {
-        match self.call_now(req, cx) {
-            Answer::Now(response) => FilesFuture::Now(std::future::ready(response)),
-            Answer::Later(req, _) => FilesFuture::Upload(Box::pin(discard_upload(req))),
+        let mut req = req;
+        match self.call_now(&mut req, &cx) {
+            Some(response) => FilesFuture::Now(std::future::ready(response)),
+            None => FilesFuture::Upload(Box::pin(discard_upload(req))),
         }
     }
 
     /// Everything but an upload is decided at once: nothing here waits (large files
     /// stream from a task of their own).
-    fn call_now(&self, req: Request, cx: Context) -> Answer {
-        if self.is_upload(&req) {
-            return Answer::Later(req, cx);
+    fn call_now(&self, req: &mut Request, cx: &Context) -> Option<Response> {
+        if self.is_upload(req) {
+            return None;
         }
-        Answer::Now(respond(&self.files, &self.cache, req, cx.received_at()))
+        Some(respond(&self.files, &self.cache, req, cx.received_at()))
     }
 }
 
@@ -113,7 +114,7 @@ async fn discard_upload(mut req: Request) -> Response {
 fn respond(
     files: &StaticFiles,
     cache: &RefCell<FileCache>,
-    req: Request,
+    req: &Request,
     now: Instant,
 ) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -124,11 +125,10 @@ fn respond(
         );
         return r;
     }
-    let (parts, _body) = req.into_parts();
     let mut decided =
         cache
             .borrow_mut()
-            .respond(files, &parts.method, parts.uri.path(), &parts.headers, now);
+            .respond(files, req.method(), req.uri().path(), req.headers(), now);
     let body = match std::mem::replace(&mut decided.body, BodySource::Empty) {
         BodySource::Empty => Body::empty(),
         BodySource::Bytes(b) => Body::from(b),

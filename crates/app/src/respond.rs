@@ -12,7 +12,7 @@ use h2ring_conn::{ErrorCode, StreamId};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use crate::h2::shared::StreamSlot;
-use crate::service::{Answer, Binding, BodyKind, Context, Service, StreamError};
+use crate::service::{Binding, BodyKind, Context, Service, StreamError};
 use crate::stream_io::StreamIo;
 use crate::PreparedHead;
 
@@ -64,8 +64,9 @@ impl<I> ResponseTarget<I> {
 // add the allocation this path exists to avoid.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Handled<I> {
-    /// Answered (or a 500 for a panic); the status sent.
-    Now(StatusCode),
+    /// Answered (or a 500 for a panic): the status sent, and the request, whose memory
+    /// the caller may reuse.
+    Now(StatusCode, crate::Request),
     /// Handed back, for [`handle`].
     Later(crate::Request, Context, ResponseTarget<I>),
 }
@@ -74,14 +75,17 @@ pub(crate) enum Handled<I> {
 /// response (or the 500 of a panicking handler). Otherwise hands everything back.
 pub(crate) fn handle_now<S: Service, I: StreamIo + 'static>(
     service: &S,
-    request: crate::Request,
+    mut request: crate::Request,
     cx: Context,
     target: ResponseTarget<I>,
 ) -> Handled<I> {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| service.call_now(request, cx))) {
-        Ok(Answer::Now(response)) => Handled::Now(target.finish(Ok(response))),
-        Ok(Answer::Later(request, cx)) => Handled::Later(request, cx, target),
-        Err(_) => Handled::Now(target.finish(Err(()))),
+    let answer = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        service.call_now(&mut request, &cx)
+    }));
+    match answer {
+        Ok(Some(response)) => Handled::Now(target.finish(Ok(response)), request),
+        Ok(None) => Handled::Later(request, cx, target),
+        Err(_) => Handled::Now(target.finish(Err(())), request),
     }
 }
 

@@ -91,8 +91,8 @@ impl<S: Service> Service for WithTls<S> {
         self.inner.call(req, cx)
     }
 
-    fn call_now(&self, mut req: Request, cx: Context) -> crate::Answer {
-        self.tag(&mut req);
+    fn call_now(&self, req: &mut Request, cx: &Context) -> Option<Response> {
+        self.tag(req);
         self.inner.call_now(req, cx)
     }
 

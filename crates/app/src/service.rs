@@ -29,13 +29,16 @@ pub trait Service: 'static {
     fn call(&self, req: Request, cx: Context) -> impl Future<Output = Response> + 'static;
 
     /// Answers at once, without a future, when the service can (a static file, a
-    /// hello-world page): [`Answer::Now`] with the response, or [`Answer::Later`] with the
-    /// request given back, and [`call`](Service::call) follows. The default gives every
-    /// request back. A response from here costs no task, no boxed future and no poll.
-    /// It runs on the connection's task, in the turn that decoded the request: keep it
-    /// to work that does not wait (anything that would, belongs in `call`).
-    fn call_now(&self, req: Request, cx: Context) -> Answer {
-        Answer::Later(req, cx)
+    /// hello-world page): `Some(response)`, or `None` and [`call`](Service::call) follows
+    /// with the same request. The default answers nothing here. A response from here costs
+    /// no task, no boxed future and no poll, and the request's memory goes back to the
+    /// connection for the next request. It runs on the connection's task, in the turn that
+    /// decoded the request: keep it to work that does not wait (anything that would,
+    /// belongs in `call`). The request is lent mutably so a wrapper can tag it; one that
+    /// returns `None` should leave it as `call` is meant to see it.
+    fn call_now(&self, req: &mut Request, cx: &Context) -> Option<Response> {
+        let _ = (req, cx);
+        None
     }
 
     /// Connection lifecycle (Go's `ConnState`): `New` when accepted, `Active`/`Idle` as
@@ -44,14 +47,6 @@ pub trait Service: 'static {
     fn on_connection(&self, info: &crate::ConnInfo, state: ConnState) {
         let _ = (info, state);
     }
-}
-
-/// What [`Service::call_now`] made of a request.
-pub enum Answer {
-    /// The response, made at once.
-    Now(Response),
-    /// Not answered here: the request goes to [`Service::call`].
-    Later(Request, Context),
 }
 
 /// Where a connection is in its life, as told to [`Service::on_connection`].
@@ -518,16 +513,22 @@ impl Context {
     }
 
     /// Promises `path` (same scheme and authority as this request) with GET; the pushed
-    /// request is then served by the same service like any other request.
+    /// request is then served by the same service like any other request. Refused when
+    /// the client does not accept pushes, or did not when this request arrived (the
+    /// request's authority is kept only for clients that do).
     pub fn push(&self, path: &str, headers: HeaderMap) -> Result<u32, StreamError> {
+        let Some(authority) = self.slot.authority.clone() else {
+            return Err(StreamError::Send(SendError::PushRefused(
+                if self.can_push() {
+                    "no authority to push under"
+                } else {
+                    "peer disabled push or connection closing"
+                },
+            )));
+        };
         let uri = http::Uri::builder()
             .scheme(self.slot.scheme.clone())
-            .authority(
-                self.slot
-                    .authority
-                    .clone()
-                    .unwrap_or_else(|| http::uri::Authority::from_static("localhost")),
-            )
+            .authority(authority)
             .path_and_query(path)
             .build()
             .map_err(|_| StreamError::Send(SendError::PushRefused("invalid path")))?;

@@ -13,11 +13,15 @@ pub enum BlockKind {
     Trailers,
 }
 
-/// A fully decoded and validated header block.
+/// A fully decoded and validated header block. The decoder hands request heads out boxed
+/// (`R`), in boxes the application gives back ([`HeadDecoder::recycle_request_head`]):
+/// a head is about 256 octets and travels through the connection's event queue.
+///
+/// [`HeadDecoder::recycle_request_head`]: crate::HeadDecoder::recycle_request_head
 #[derive(Debug)]
-pub enum DecodedBlock {
+pub enum DecodedBlock<R = Box<RequestHead>> {
     /// A request head.
-    Request(RequestHead),
+    Request(R),
     /// Trailer fields.
     Trailers(HeaderMap),
 }

@@ -218,7 +218,7 @@ impl BlockCollector {
 
     /// Ends the block: returns the validated result or the first rejection. The size
     /// counters stay readable afterwards; the stored fields move out.
-    pub fn finish(&mut self) -> Result<DecodedBlock, Rejection> {
+    pub fn finish(&mut self) -> Result<DecodedBlock<RequestHead>, Rejection> {
         if let Some(rejection) = self.rejection {
             return Err(rejection);
         }

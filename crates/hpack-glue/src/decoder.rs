@@ -7,6 +7,10 @@ use crate::hpack::{BlockMemo, Decoder};
 use crate::limits::HeadLimits;
 use crate::request::RequestHead;
 
+/// Recycled request-head boxes kept: enough for a burst of requests answered in one
+/// turn; more would only hold memory.
+const MAX_SPARE_HEADS: usize = 32;
+
 /// Longest request block remembered for [`HeadDecoder`]'s repeat memo. Repeated blocks
 /// are the all-indexed kind, a few dozen octets.
 pub const REPEAT_MEMO_MAX_BLOCK: usize = 256;
@@ -30,6 +34,10 @@ pub struct HeadDecoder {
     repeat: Option<Box<BlockMemo<RequestHead>>>,
     /// Blocks answered from the repeat memo without decoding.
     repeats_reused: u64,
+    /// Boxes of heads the application has finished with ([`recycle_request_head`]).
+    ///
+    /// [`recycle_request_head`]: HeadDecoder::recycle_request_head
+    spare_heads: Vec<Box<RequestHead>>,
 }
 
 impl HeadDecoder {
@@ -44,6 +52,28 @@ impl HeadDecoder {
             fresh: false,
             repeat: None,
             repeats_reused: 0,
+            spare_heads: Vec::new(),
+        }
+    }
+
+    /// Takes back the box of a head this decoder handed out, once the application has
+    /// what it needs from it. Whatever the head still holds is kept for reuse: the next
+    /// repeated request refills the same field map, and the buffers the head shares with
+    /// the repeat memo are not even touched.
+    pub fn recycle_request_head(&mut self, head: Box<RequestHead>) {
+        if self.spare_heads.len() < MAX_SPARE_HEADS {
+            self.spare_heads.push(head);
+        }
+    }
+
+    /// `head` in a box, a recycled one when there is one.
+    pub fn boxed_head(&mut self, head: RequestHead) -> Box<RequestHead> {
+        match self.spare_heads.pop() {
+            Some(mut spare) => {
+                *spare = head;
+                spare
+            }
+            None => Box::new(head),
         }
     }
 
@@ -60,9 +90,11 @@ impl HeadDecoder {
         self.repeats_reused
     }
 
-    /// Forgets the repeat memo (and the field bytes it keeps alive); for idle connections.
+    /// Forgets the repeat memo (and the field bytes it keeps alive) and the spare head
+    /// boxes; for idle connections.
     pub fn release_memory(&mut self) {
         self.repeat = None;
+        self.spare_heads = Vec::new();
     }
 
     /// The limits in force for new blocks.
@@ -104,7 +136,9 @@ impl HeadDecoder {
             .as_ref()
             .is_some_and(|m| m.is_repeat(fragment, generation));
         if repeated {
-            if let Some(head) = self.repeat.as_ref().and_then(|m| m.value()).cloned() {
+            if let Some(memo) = self.repeat.as_ref().and_then(|m| m.value()) {
+                let mut head = self.spare_heads.pop().unwrap_or_default();
+                (*head).clone_from(memo);
                 self.repeats_reused += 1;
                 return Ok(Some(DecodedBlock::Request(head)));
             }
@@ -117,7 +151,7 @@ impl HeadDecoder {
             {
                 let memo = self.repeat.get_or_insert_with(Box::default);
                 if repeated {
-                    memo.set_value(head.clone());
+                    memo.set_value(RequestHead::clone(head));
                 } else {
                     memo.reset(fragment, generation);
                 }
@@ -141,7 +175,10 @@ impl HeadDecoder {
         if !end_headers {
             return Ok(None);
         }
-        Ok(Some(self.block.finish()?))
+        Ok(Some(match self.block.finish()? {
+            DecodedBlock::Request(head) => DecodedBlock::Request(self.boxed_head(head)),
+            DecodedBlock::Trailers(trailers) => DecodedBlock::Trailers(trailers),
+        }))
     }
 
     /// Header-list octets (RFC 9113 §6.5.2) counted so far in the current block, stored or

@@ -5,7 +5,11 @@ use http::uri::{Authority, Parts, PathAndQuery, Scheme};
 use http::{HeaderMap, Method, Request, Uri};
 
 /// A validated request head (RFC 9113 §8.3.1), `http` types at the boundary.
-#[derive(Debug, Clone)]
+///
+/// `clone_from` reuses what the destination already holds: the field map's memory, and
+/// any authority, path or field value that is the very same shared buffer as the
+/// source's (no reference count touched for those).
+#[derive(Debug, Default)]
 pub struct RequestHead {
     /// `:method`.
     pub method: Method,
@@ -23,6 +27,77 @@ pub struct RequestHead {
     pub content_length: Option<u64>,
     /// `expect: 100-continue` present (value compared case-insensitively).
     pub expect_continue: bool,
+}
+
+impl Clone for RequestHead {
+    fn clone(&self) -> Self {
+        RequestHead {
+            method: self.method.clone(),
+            scheme: self.scheme.clone(),
+            authority: self.authority.clone(),
+            path: self.path.clone(),
+            protocol: self.protocol.clone(),
+            headers: self.headers.clone(),
+            content_length: self.content_length,
+            expect_continue: self.expect_continue,
+        }
+    }
+
+    // The repeat memo's path: the decoder refills a recycled head from the remembered
+    // one, so a repeated request costs neither an allocation nor, when the recycled head
+    // still holds the memo's own buffers, reference-count traffic.
+    fn clone_from(&mut self, src: &Self) {
+        if self.method != src.method {
+            self.method = src.method.clone();
+        }
+        if self.scheme != src.scheme {
+            self.scheme = src.scheme.clone();
+        }
+        let same_authority = match (&self.authority, &src.authority) {
+            (Some(a), Some(b)) => same_buffer(a.as_str(), b.as_str()),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same_authority {
+            self.authority = src.authority.clone();
+        }
+        let same_path = match (&self.path, &src.path) {
+            (Some(a), Some(b)) => same_buffer(a.as_str(), b.as_str()),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same_path {
+            self.path = src.path.clone();
+        }
+        self.protocol.clone_from(&src.protocol);
+        if !same_fields(&self.headers, &src.headers) {
+            // `clear` keeps the map's memory: appending the same number of fields again
+            // allocates nothing.
+            self.headers.clear();
+            for (name, value) in &src.headers {
+                self.headers.append(name.clone(), value.clone());
+            }
+        }
+        self.content_length = src.content_length;
+        self.expect_continue = src.expect_continue;
+    }
+}
+
+/// Whether `a` and `b` are the same octets in the same place (one shared buffer).
+fn same_buffer(a: &str, b: &str) -> bool {
+    a.as_ptr() == b.as_ptr() && a.len() == b.len()
+}
+
+/// Whether two field maps hold the same names with values in the same buffers, in the
+/// same order.
+fn same_fields(a: &HeaderMap, b: &HeaderMap) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b.iter()).all(|((na, va), (nb, vb))| {
+            na == nb
+                && va.as_bytes().as_ptr() == vb.as_bytes().as_ptr()
+                && va.len() == vb.len()
+                && va.is_sensitive() == vb.is_sensitive()
+        })
 }
 
 impl RequestHead {
@@ -141,6 +216,41 @@ mod tests {
             assert_eq!(h.take_uri(), uri);
             assert!(h.scheme.is_none() && h.authority.is_none() && h.path.is_none());
         }
+    }
+
+    #[test]
+    fn clone_from_matches_clone_and_reuses_shared_buffers() {
+        let mut src = head(Some("https"), Some("a.test"), Some("/x?y"));
+        src.headers.append("x-a", HeaderValue::from_static("1"));
+        src.headers.append("x-a", HeaderValue::from_static("2"));
+        src.headers.insert("user-agent", HeaderValue::from_static("ua"));
+        src.content_length = Some(3);
+        src.expect_continue = true;
+        src.protocol = Some("websocket".into());
+
+        // Into a different head: every piece is replaced.
+        let mut dst = head(Some("http"), Some("b.test"), Some("/other"));
+        dst.method = Method::POST;
+        dst.headers.insert("x-old", HeaderValue::from_static("gone"));
+        dst.clone_from(&src);
+        assert_eq!(format!("{dst:?}"), format!("{:?}", src.clone()));
+
+        // Into a head holding the source's own buffers: nothing moves, still equal.
+        let authority_at = dst.authority.as_ref().unwrap().as_str().as_ptr();
+        let value_at = dst.headers["user-agent"].as_bytes().as_ptr();
+        dst.clone_from(&src);
+        assert_eq!(format!("{dst:?}"), format!("{src:?}"));
+        assert_eq!(dst.authority.as_ref().unwrap().as_str().as_ptr(), authority_at);
+        assert_eq!(dst.headers["user-agent"].as_bytes().as_ptr(), value_at);
+
+        // Equal text in another buffer is still copied in (the source's buffer wins).
+        let mut other = src.clone();
+        other.authority = Some("a.test".parse().unwrap());
+        other.clone_from(&src);
+        assert_eq!(
+            other.authority.as_ref().unwrap().as_str().as_ptr(),
+            src.authority.as_ref().unwrap().as_str().as_ptr()
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use heads_support::*;
 
 fn expect_request(block: Result<DecodedBlock, HeadError>) -> RequestHead {
     match block {
-        Ok(DecodedBlock::Request(head)) => head,
+        Ok(DecodedBlock::Request(head)) => *head,
         other => panic!("expected a request head, got {other:?}"),
     }
 }

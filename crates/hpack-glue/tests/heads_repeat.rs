@@ -8,7 +8,7 @@ use heads_support::*;
 
 fn head(dec: &mut HeadDecoder, block: &[u8]) -> Result<RequestHead, HeadError> {
     match decode_block(dec, BlockKind::Request, block) {
-        Ok(DecodedBlock::Request(head)) => Ok(head),
+        Ok(DecodedBlock::Request(head)) => Ok(*head),
         Ok(other) => panic!("expected a request head, got {other:?}"),
         Err(e) => Err(e),
     }
@@ -90,4 +90,31 @@ fn a_block_split_over_fragments_is_never_reused() {
         }
     }
     assert_eq!(dec.repeats_reused(), 0);
+}
+
+/// A recycled box still holding another request's head (and, the second time, the memo's
+/// own buffers) yields exactly the head a fresh decode gives.
+#[test]
+fn a_recycled_head_is_refilled_to_the_repeated_request() {
+    let mut dec = HeadDecoder::new(HeadLimits::default(), TABLE_SIZE);
+    head(&mut dec, INSERT_1).unwrap();
+    let decoded = head(&mut dec, INDEXED).unwrap();
+    head(&mut dec, INDEXED).unwrap();
+    let mut stale = Box::new(decoded.clone());
+    stale.method = http::Method::POST;
+    stale.path = Some("/elsewhere?q".parse().unwrap());
+    stale.authority = None;
+    stale.headers.append("x-stale", http::HeaderValue::from_static("yes"));
+    stale.content_length = Some(9);
+    dec.recycle_request_head(stale);
+    for round in 0..3 {
+        let again = match decode_block(&mut dec, BlockKind::Request, INDEXED) {
+            Ok(DecodedBlock::Request(head)) => head,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(format!("{again:?}"), format!("{decoded:?}"), "round {round}");
+        // Handed back as the application does once it answered.
+        dec.recycle_request_head(again);
+    }
+    assert_eq!(dec.repeats_reused(), 3);
 }

@@ -81,6 +81,7 @@ pub(crate) fn dispatch<S: Service>(
                     if let Some(task) = slot.task.borrow_mut().take() {
                         cancelled.push(task);
                     }
+                    shared.recycle_slot(slot);
                 }
             }
             Event::StreamClosed { stream } => {
@@ -94,6 +95,7 @@ pub(crate) fn dispatch<S: Service>(
                         // get end-of-body, writers an error).
                         task.detach();
                     }
+                    shared.recycle_slot(slot);
                 }
             }
             Event::GoAwayReceived { .. } | Event::Closing { .. } => {}
@@ -129,15 +131,17 @@ fn start_request<S: Service>(
     let scheme = head.scheme.clone().unwrap_or(http::uri::Scheme::HTTP);
     let uri = head.take_uri();
     // A valid head's URI carries the effective authority (`:authority`, else `host`):
-    // absolute form, or authority form for plain CONNECT.
-    let authority = uri.authority().cloned();
-    let slot = Rc::new(StreamSlot::new(id, pushed, scheme, authority, end_stream));
+    // absolute form, or authority form for plain CONNECT. Only pushes need it on the
+    // slot, and only a client that accepts pushes gets them.
+    let authority = if shared.can_push() {
+        uri.authority().cloned()
+    } else {
+        None
+    };
+    let slot = shared.new_slot(StreamSlot::new(id, pushed, scheme, authority, end_stream));
     shared.streams.borrow_mut().insert(id, slot.clone());
     let is_head = head.method == Method::HEAD;
     let request = build_request(shared, &slot, &mut head, uri, end_stream);
-    if let Ok(mut conn) = shared.conn.try_borrow_mut() {
-        conn.recycle_request_head(head);
-    }
     // The turn's time, read once per turn: no clock read per request.
     let started = shared.now.get();
     let cx = Context {
@@ -152,8 +156,15 @@ fn start_request<S: Service>(
     // handler queue (its stale registration of this waker costs at most one spurious
     // wake-up of the connection task).
     let mut fut = match respond::handle_now(&*core.service, request, cx, target) {
-        Handled::Now(status) => return completed_in_turn(core, status),
+        Handled::Now(status, request) => {
+            // The request's field map and URI go back with its head: the next request
+            // refills them in place.
+            return_request_memory(&mut head, request);
+            recycle_head(shared, head);
+            return completed_in_turn(core, status);
+        }
         Handled::Later(request, cx, target) => {
+            recycle_head(shared, head);
             Box::pin(respond::handle(&*core.service, request, cx, target))
         }
     };
@@ -173,6 +184,23 @@ fn start_request<S: Service>(
     }
 }
 
+fn recycle_head(shared: &ConnShared, head: Box<RequestHead>) {
+    if let Ok(mut conn) = shared.conn.try_borrow_mut() {
+        conn.recycle_request_head(head);
+    }
+}
+
+/// Moves what `request` still holds back into the head it was built from.
+fn return_request_memory(head: &mut RequestHead, request: crate::Request) {
+    let (parts, _body) = request.into_parts();
+    head.method = parts.method;
+    head.headers = parts.headers;
+    let uri = parts.uri.into_parts();
+    head.scheme = uri.scheme;
+    head.authority = uri.authority;
+    head.path = uri.path_and_query;
+}
+
 /// Records a request answered within the turn that decoded it: by the turn clock (the
 /// one clock read of the turn), no time passed.
 fn completed_in_turn<S>(core: &CoreServices<S>, status: StatusCode) {
@@ -182,7 +210,8 @@ fn completed_in_turn<S>(core: &CoreServices<S>, status: StatusCode) {
 }
 
 /// The handler's `http::Request`: takes the method, fields and `:protocol` out of `head`
-/// (whose box then goes back to the connection for the next request).
+/// (whose box then goes back to the connection for the next request, with the request's
+/// memory when the request comes back).
 fn build_request(
     shared: &Rc<ConnShared>,
     slot: &Rc<StreamSlot>,

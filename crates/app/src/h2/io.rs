@@ -391,7 +391,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
     ) -> bool {
         let due = self.busy_at + IDLE_RELEASE_DELAY;
         if now >= due {
-            shared.conn.borrow_mut().release_idle_memory();
+            shared.release_idle_memory();
             self.released = true;
             self.release_at = None;
             return false;

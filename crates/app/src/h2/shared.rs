@@ -150,7 +150,12 @@ pub(crate) struct ConnShared {
     pub(crate) closed: Cell<bool>,
     /// Whether the service was last told this connection is Active (ConnState).
     pub(crate) active: Cell<bool>,
+    /// Slots of finished streams that nothing refers to any more, for the next requests.
+    spare_slots: RefCell<Vec<Rc<StreamSlot>>>,
 }
+
+/// Finished stream slots kept for reuse: one burst's worth of answered requests.
+const MAX_SPARE_SLOTS: usize = 32;
 
 impl ConnShared {
     pub(crate) fn new(conn: Connection, info: ConnInfo, now: Instant) -> Self {
@@ -162,6 +167,45 @@ impl ConnShared {
             now: Cell::new(now),
             closed: Cell::new(false),
             active: Cell::new(false),
+            spare_slots: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// A slot for a new stream, in the allocation of a finished one when there is one.
+    pub(crate) fn new_slot(&self, slot: StreamSlot) -> Rc<StreamSlot> {
+        let spare = self.spare_slots.borrow_mut().pop();
+        match spare {
+            Some(mut spare) => match Rc::get_mut(&mut spare) {
+                Some(reused) => {
+                    *reused = slot;
+                    spare
+                }
+                // Only unshared slots are kept (see `recycle_slot`); defensively, a shared
+                // one is left to its owners.
+                None => Rc::new(slot),
+            },
+            None => Rc::new(slot),
+        }
+    }
+
+    /// Takes back the slot of a stream that ended, if nothing else holds it: a request
+    /// answered within its turn then costs no allocation for its slot.
+    pub(crate) fn recycle_slot(&self, slot: Rc<StreamSlot>) {
+        if Rc::strong_count(&slot) == 1 && Rc::weak_count(&slot) == 0 {
+            let mut spare = self.spare_slots.borrow_mut();
+            if spare.len() < MAX_SPARE_SLOTS {
+                spare.push(slot);
+            }
+        }
+    }
+
+    /// Gives back the memory a burst of requests left behind (the connection is idle).
+    pub(crate) fn release_idle_memory(&self) {
+        self.conn.borrow_mut().release_idle_memory();
+        *self.spare_slots.borrow_mut() = Vec::new();
+        let mut streams = self.streams.borrow_mut();
+        if streams.is_empty() && streams.capacity() > 0 {
+            *streams = StreamSlots::default();
         }
     }
 

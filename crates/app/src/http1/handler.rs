@@ -73,7 +73,7 @@ pub(crate) fn start<S: Service>(
     core.metrics().stream_opened();
     let target = ResponseTarget::new(exchange, slot, is_head, &services.handlers);
     let (request, cx, target) = match respond::handle_now(&*services.service, request, cx, target) {
-        Handled::Now(status) => {
+        Handled::Now(status, _request) => {
             core.metrics()
                 .request_completed(status.as_u16(), started.elapsed());
             return Ok(None);

@@ -219,7 +219,13 @@ impl Connection {
         Stream::new(id, self.config.stream_window, self.peer.initial_window, now)
     }
 
-    fn open_stream(&mut self, id: StreamId, head: RequestHead, end_stream: bool, now: Instant) {
+    fn open_stream(
+        &mut self,
+        id: StreamId,
+        head: Box<RequestHead>,
+        end_stream: bool,
+        now: Instant,
+    ) {
         // §8.1.1: END_STREAM on the head means an empty body; a non-zero content-length
         // contradicts it.
         if end_stream && head.content_length.is_some_and(|cl| cl != 0) {
@@ -240,7 +246,6 @@ impl Connection {
         self.stats.requests += 1;
         self.timers.became_active();
         self.timers.streams_open(now, &self.config);
-        let head = self.boxed_head(head);
         self.events.push_back(Event::Request {
             stream: id,
             head,

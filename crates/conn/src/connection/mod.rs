@@ -122,7 +122,6 @@ pub struct Connection {
     /// Request-head boxes handed back by the application, reused for the next requests.
     // The boxes themselves are what is kept: each becomes an event's head again.
     #[allow(clippy::vec_box)]
-    spare_heads: Vec<Box<RequestHead>>,
     /// SETTINGS frames we sent and the peer has not acknowledged.
     unacked_settings: u32,
     /// The GOAWAY we sent: last stream id and code.
@@ -143,9 +142,6 @@ pub struct Connection {
     _not_send: std::marker::PhantomData<Rc<()>>,
 }
 
-/// Recycled request-head boxes kept: enough for a burst of requests answered in one
-/// turn; more would only hold memory.
-const MAX_SPARE_HEADS: usize = 32;
 
 impl Connection {
     /// A connection that has just been accepted. Our SETTINGS (and the connection-window
@@ -185,7 +181,6 @@ impl Connection {
             queued_control: 0,
             preface_out: 0,
             events: VecDeque::new(),
-            spare_heads: Vec::new(),
             unacked_settings: 0,
             goaway_sent: None,
             goaway_received: false,
@@ -275,7 +270,6 @@ impl Connection {
         self.scheduler.release_memory();
         self.heads.release_memory();
         self.encoder.release_memory();
-        self.spare_heads = Vec::new();
         if self.events.is_empty() && self.events.capacity() > 0 {
             self.events = VecDeque::new();
         }
@@ -314,21 +308,17 @@ impl Connection {
     /// what it needs out of it, so the next request reuses it instead of allocating. The
     /// head travels boxed because it is large (about 256 octets) and moving it through the
     /// event queue into the application cost more than the box.
+    ///
+    /// Put back what the head still holds (fields, method, URI parts) rather than
+    /// dropping it: a repeated request refills that memory in place (see
+    /// [`HeadDecoder::recycle_request_head`](h2ring_hpack::HeadDecoder::recycle_request_head)).
     pub fn recycle_request_head(&mut self, head: Box<RequestHead>) {
-        if self.spare_heads.len() < MAX_SPARE_HEADS {
-            self.spare_heads.push(head);
-        }
+        self.heads.recycle_request_head(head);
     }
 
     /// `head` in a box, a recycled one when there is one.
     pub(crate) fn boxed_head(&mut self, head: RequestHead) -> Box<RequestHead> {
-        match self.spare_heads.pop() {
-            Some(mut spare) => {
-                *spare = head;
-                spare
-            }
-            None => Box::new(head),
-        }
+        self.heads.boxed_head(head)
     }
 
     /// Begins a graceful shutdown: GOAWAY(NO_ERROR) with the last stream we will process,

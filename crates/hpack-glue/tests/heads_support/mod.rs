@@ -39,7 +39,7 @@ pub fn request_with(limits: HeadLimits, fields: &[(&str, &str)]) -> Result<Reque
     let mut enc = hpack::Encoder::new();
     let mut dec = HeadDecoder::new(limits, TABLE_SIZE);
     match decode_block(&mut dec, BlockKind::Request, &encode(&mut enc, fields))? {
-        DecodedBlock::Request(head) => Ok(head),
+        DecodedBlock::Request(head) => Ok(*head),
         DecodedBlock::Trailers(_) => panic!("request decoded as trailers"),
     }
 }
