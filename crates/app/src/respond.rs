@@ -59,33 +59,19 @@ impl<I> ResponseTarget<I> {
     }
 }
 
-/// What [`handle_now`] did with a request.
-// Returned by value once per request and matched at once: boxing the large variant would
-// add the allocation this path exists to avoid.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Handled<I> {
-    /// Answered (or a 500 for a panic): the status sent, and the request, whose memory
-    /// the caller may reuse.
-    Now(StatusCode, crate::Request),
-    /// Handed back, for [`handle`].
-    Later(crate::Request, Context, ResponseTarget<I>),
-}
-
-/// Answers `request` at once if the service can ([`Service::call_now`]): writes the
-/// response (or the 500 of a panicking handler). Otherwise hands everything back.
-pub(crate) fn handle_now<S: Service, I: StreamIo + 'static>(
+/// Offers `request` to [`Service::call_now`]: `Some` with its response, or `Err` for a
+/// panic in it (to be answered with 500 through [`ResponseTarget::finish`]); `None` when
+/// the service did not answer at once and [`handle`] follows. The request is lent, not
+/// moved: answered at once, its memory stays with the caller.
+pub(crate) fn answer_now<S: Service>(
     service: &S,
-    mut request: crate::Request,
-    cx: Context,
-    target: ResponseTarget<I>,
-) -> Handled<I> {
-    let answer = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        service.call_now(&mut request, &cx)
-    }));
-    match answer {
-        Ok(Some(response)) => Handled::Now(target.finish(Ok(response)), request),
-        Ok(None) => Handled::Later(request, cx, target),
-        Err(_) => Handled::Now(target.finish(Err(())), request),
+    request: &mut crate::Request,
+    cx: &Context,
+) -> Option<Result<crate::Response, ()>> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| service.call_now(request, cx))) {
+        Ok(Some(response)) => Some(Ok(response)),
+        Ok(None) => None,
+        Err(_) => Some(Err(())),
     }
 }
 
@@ -117,7 +103,7 @@ impl<I: StreamIo + 'static> ResponseTarget<I> {
     /// Writes the handler's response, or for a panicked handler (`Err`) a 500 —
     /// RST_STREAM(INTERNAL_ERROR) if the head was already out (RFC 9113 §8.1). Returns
     /// the status sent.
-    fn finish(self, outcome: Result<crate::Response, ()>) -> StatusCode {
+    pub(crate) fn finish(self, outcome: Result<crate::Response, ()>) -> StatusCode {
         let ResponseTarget {
             io,
             slot,

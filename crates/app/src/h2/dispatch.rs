@@ -11,7 +11,7 @@ use h2ring_conn::{ErrorCode, Event, RequestHead, StreamId};
 use http::{Method, StatusCode, Version};
 
 use super::shared::{ConnShared, StreamSlot};
-use crate::respond::{self, Handled, ResponseTarget};
+use crate::respond::{self, ResponseTarget};
 use crate::runtime::CoreContext;
 use crate::service::{Body, Context, RequestBody, Service, StreamError};
 
@@ -138,10 +138,10 @@ fn start_request<S: Service>(
     } else {
         None
     };
-    let slot = shared.new_slot(StreamSlot::new(id, pushed, scheme, authority, end_stream));
+    let slot = shared.new_slot(id, pushed, scheme, authority, end_stream);
     shared.streams.borrow_mut().insert(id, slot.clone());
     let is_head = head.method == Method::HEAD;
-    let request = build_request(shared, &slot, &mut head, uri, end_stream);
+    let mut request = build_request(shared, &slot, &mut head, uri, end_stream);
     // The turn's time, read once per turn: no clock read per request.
     let started = shared.now.get();
     let cx = Context {
@@ -155,19 +155,17 @@ fn start_request<S: Service>(
     // first poll here, needs no task at all. One that has to wait becomes a task in the
     // handler queue (its stale registration of this waker costs at most one spurious
     // wake-up of the connection task).
-    let mut fut = match respond::handle_now(&*core.service, request, cx, target) {
-        Handled::Now(status, request) => {
-            // The request's field map and URI go back with its head: the next request
-            // refills them in place.
-            return_request_memory(&mut head, request);
-            recycle_head(shared, head);
-            return completed_in_turn(core, status);
-        }
-        Handled::Later(request, cx, target) => {
-            recycle_head(shared, head);
-            Box::pin(respond::handle(&*core.service, request, cx, target))
-        }
-    };
+    if let Some(outcome) = respond::answer_now(&*core.service, &mut request, &cx) {
+        drop(cx);
+        let status = target.finish(outcome);
+        // The request's field map and URI go back with its head: the next request
+        // refills them in place.
+        return_request_memory(&mut head, &mut request);
+        recycle_head(shared, head);
+        return completed_in_turn(core, status);
+    }
+    recycle_head(shared, head);
+    let mut fut = Box::pin(respond::handle(&*core.service, request, cx, target));
     if let Poll::Ready(status) = fut.as_mut().poll(task_cx) {
         return completed_in_turn(core, status);
     }
@@ -191,11 +189,10 @@ fn recycle_head(shared: &ConnShared, head: Box<RequestHead>) {
 }
 
 /// Moves what `request` still holds back into the head it was built from.
-fn return_request_memory(head: &mut RequestHead, request: crate::Request) {
-    let (parts, _body) = request.into_parts();
-    head.method = parts.method;
-    head.headers = parts.headers;
-    let uri = parts.uri.into_parts();
+fn return_request_memory(head: &mut RequestHead, request: &mut crate::Request) {
+    head.method = std::mem::take(request.method_mut());
+    head.headers = std::mem::take(request.headers_mut());
+    let uri = std::mem::take(request.uri_mut()).into_parts();
     head.scheme = uri.scheme;
     head.authority = uri.authority;
     head.path = uri.path_and_query;

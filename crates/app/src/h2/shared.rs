@@ -61,6 +61,30 @@ impl StreamSlot {
         }
     }
 
+    /// Makes a finished stream's slot the slot of a new one, keeping its body queue's
+    /// memory.
+    fn reinit(
+        &mut self,
+        id: StreamId,
+        pushed: bool,
+        scheme: http::uri::Scheme,
+        authority: Option<http::uri::Authority>,
+        end_stream: bool,
+    ) {
+        self.id = id;
+        self.pushed = pushed;
+        self.scheme = scheme;
+        self.authority = authority;
+        let body = self.body.get_mut();
+        body.chunks.clear();
+        body.ended = end_stream;
+        body.trailers = None;
+        *self.body_waker.get_mut() = None;
+        *self.send_waker.get_mut() = None;
+        *self.reset.get_mut() = None;
+        *self.task.get_mut() = None;
+    }
+
     pub(crate) fn push_data(&self, data: Bytes, end: bool) {
         {
             let mut body = self.body.borrow_mut();
@@ -172,20 +196,23 @@ impl ConnShared {
     }
 
     /// A slot for a new stream, in the allocation of a finished one when there is one.
-    pub(crate) fn new_slot(&self, slot: StreamSlot) -> Rc<StreamSlot> {
+    pub(crate) fn new_slot(
+        &self,
+        id: StreamId,
+        pushed: bool,
+        scheme: http::uri::Scheme,
+        authority: Option<http::uri::Authority>,
+        end_stream: bool,
+    ) -> Rc<StreamSlot> {
         let spare = self.spare_slots.borrow_mut().pop();
-        match spare {
-            Some(mut spare) => match Rc::get_mut(&mut spare) {
-                Some(reused) => {
-                    *reused = slot;
-                    spare
-                }
-                // Only unshared slots are kept (see `recycle_slot`); defensively, a shared
-                // one is left to its owners.
-                None => Rc::new(slot),
-            },
-            None => Rc::new(slot),
+        if let Some(mut spare) = spare {
+            // Only unshared slots are kept (see `recycle_slot`).
+            if let Some(reused) = Rc::get_mut(&mut spare) {
+                reused.reinit(id, pushed, scheme, authority, end_stream);
+                return spare;
+            }
         }
+        Rc::new(StreamSlot::new(id, pushed, scheme, authority, end_stream))
     }
 
     /// Takes back the slot of a stream that ended, if nothing else holds it: a request

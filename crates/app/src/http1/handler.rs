@@ -11,7 +11,7 @@ use super::exchange::Exchange;
 use super::parse::Head;
 use crate::h2::dispatch::CoreServices;
 use crate::h2::shared::StreamSlot;
-use crate::respond::{self, Handled, ResponseTarget};
+use crate::respond::{self, ResponseTarget};
 use crate::service::{Context, RequestBody, Service};
 use crate::stream_io::StreamIo;
 
@@ -72,14 +72,12 @@ pub(crate) fn start<S: Service>(
     let core = services.core.clone();
     core.metrics().stream_opened();
     let target = ResponseTarget::new(exchange, slot, is_head, &services.handlers);
-    let (request, cx, target) = match respond::handle_now(&*services.service, request, cx, target) {
-        Handled::Now(status, _request) => {
-            core.metrics()
-                .request_completed(status.as_u16(), started.elapsed());
-            return Ok(None);
-        }
-        Handled::Later(request, cx, target) => (request, cx, target),
-    };
+    if let Some(outcome) = respond::answer_now(&*services.service, &mut request, &cx) {
+        let status = target.finish(outcome);
+        core.metrics()
+            .request_completed(status.as_u16(), started.elapsed());
+        return Ok(None);
+    }
     let handled = respond::handle(&*services.service, request, cx, target);
     let fut = async move {
         let status = handled.await;

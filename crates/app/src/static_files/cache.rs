@@ -40,7 +40,13 @@ struct Entry {
 
 /// See the module docs.
 pub struct FileCache {
-    entries: HashMap<String, Entry>,
+    /// Path -> position in `entries`. Request paths come from the network, so the map
+    /// keeps std's keyed hash (no collision flooding).
+    index: HashMap<String, usize>,
+    entries: Vec<Entry>,
+    /// The path last found and where: a client asking for the same path again and again
+    /// (a benchmark, a poller, a popular page) is answered without hashing it.
+    last: Option<(String, usize)>,
     bytes: usize,
 }
 
@@ -53,7 +59,9 @@ impl Default for FileCache {
 impl FileCache {
     pub fn new() -> Self {
         FileCache {
-            entries: HashMap::new(),
+            index: HashMap::new(),
+            entries: Vec::new(),
+            last: None,
             bytes: 0,
         }
     }
@@ -79,8 +87,8 @@ impl FileCache {
         if method != Method::GET && method != Method::HEAD {
             return super::method_not_allowed();
         }
-        // One hash of the path on a hit.
-        if let Some(entry) = self.entries.get(path) {
+        if let Some(at) = self.find(path) {
+            let entry = &self.entries[at];
             if now.saturating_duration_since(entry.at) < CACHE_TTL {
                 return serve(&entry.resolved, files, method, headers);
             }
@@ -88,6 +96,26 @@ impl FileCache {
         let resolved = self.load(files, path);
         let resolved = self.insert(path, resolved, now);
         serve(resolved, files, method, headers)
+    }
+
+    /// Where `path` is cached: no hash when it is the path last found, else one.
+    fn find(&mut self, path: &str) -> Option<usize> {
+        if let Some((last, at)) = &self.last {
+            if last == path {
+                return Some(*at);
+            }
+        }
+        let at = *self.index.get(path)?;
+        match &mut self.last {
+            // Reuses the remembered string's memory.
+            Some((last, last_at)) => {
+                last.clear();
+                last.push_str(path);
+                *last_at = at;
+            }
+            None => self.last = Some((path.to_string(), at)),
+        }
+        Some(at)
     }
 
     fn load(&self, files: &StaticFiles, path: &str) -> Resolved {
@@ -107,22 +135,26 @@ impl FileCache {
 
     /// Stores `resolved` for `path` (within the bounds) and returns the stored copy.
     fn insert(&mut self, path: &str, resolved: Resolved, now: Instant) -> &Resolved {
-        if let Some(old) = self.entries.remove(path) {
-            self.bytes -= cached_bytes(&old.resolved);
+        let entry = Entry { at: now, resolved };
+        if let Some(&at) = self.index.get(path) {
+            // A stale entry renewed in place: positions stay valid.
+            self.bytes -= cached_bytes(&self.entries[at].resolved);
+            self.bytes += cached_bytes(&entry.resolved);
+            self.entries[at] = entry;
+            return &self.entries[at].resolved;
         }
-        let size = cached_bytes(&resolved);
+        let size = cached_bytes(&entry.resolved);
         if self.entries.len() >= CACHE_MAX_ENTRIES || self.bytes + size > CACHE_MAX_BYTES {
             // Simple and bounded: start over rather than track recency.
+            self.index.clear();
             self.entries.clear();
+            self.last = None;
             self.bytes = 0;
         }
         self.bytes += size;
-        &self
-            .entries
-            .entry(path.to_string())
-            .insert_entry(Entry { at: now, resolved })
-            .into_mut()
-            .resolved
+        self.index.insert(path.to_string(), self.entries.len());
+        self.entries.push(entry);
+        &self.entries[self.entries.len() - 1].resolved
     }
 }
 
@@ -179,6 +211,45 @@ mod tests {
             t0 + CACHE_TTL,
         );
         assert_eq!(later.status, StatusCode::NOT_FOUND);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// The last-path shortcut answers for the path it remembers only: alternating and
+    /// renewed paths each get their own bytes.
+    #[test]
+    fn each_path_gets_its_own_entry_through_the_last_path_shortcut() {
+        let root = temp_root("last");
+        std::fs::write(root.join("a.txt"), b"aaa").unwrap();
+        std::fs::write(root.join("b.txt"), b"bbbb").unwrap();
+        let files = StaticFiles::new(&root).unwrap();
+        let mut cache = FileCache::new();
+        let t0 = Instant::now();
+        let body = |cache: &mut FileCache, path: &str, at: Instant| {
+            match cache
+                .respond(&files, &Method::GET, path, &HeaderMap::new(), at)
+                .body
+            {
+                BodySource::Bytes(b) => b,
+                other => panic!("{path}: {other:?}"),
+            }
+        };
+        for (path, want) in [
+            ("/a.txt", &b"aaa"[..]),
+            ("/a.txt", b"aaa"),
+            ("/b.txt", b"bbbb"),
+            ("/b.txt", b"bbbb"),
+            ("/a.txt", b"aaa"),
+            ("/b.txt", b"bbbb"),
+        ] {
+            assert_eq!(body(&mut cache, path, t0), want, "{path}");
+        }
+        // Renewed after the TTL with new contents, in place.
+        std::fs::write(root.join("a.txt"), b"AAAAA").unwrap();
+        let later = t0 + CACHE_TTL;
+        assert_eq!(body(&mut cache, "/a.txt", later), &b"AAAAA"[..]);
+        assert_eq!(body(&mut cache, "/b.txt", later), &b"bbbb"[..]);
+        assert_eq!(body(&mut cache, "/a.txt", later), &b"AAAAA"[..]);
+        assert_eq!(cache.len(), 2);
         let _ = std::fs::remove_dir_all(&root);
     }
 
