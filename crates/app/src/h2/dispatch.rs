@@ -14,6 +14,7 @@ use super::shared::{ConnShared, StreamSlot};
 use crate::respond::{self, ResponseTarget};
 use crate::runtime::CoreContext;
 use crate::service::{Body, Context, RequestBody, Service, StreamError};
+use crate::stream_io::StreamIo;
 
 /// What the driver needs from the core: the service, the handler queue and the per-core
 /// count of running handlers (Go's unimplemented MaxHandlers).
@@ -129,19 +130,27 @@ fn start_request<S: Service>(
         return;
     }
     let scheme = head.scheme.clone().unwrap_or(http::uri::Scheme::HTTP);
-    let uri = head.take_uri();
+    // One request object per connection, refilled for each stream and kept when the
+    // service answers at once: a repeated request then costs pointer comparisons, not a
+    // URI build and the moves of a 256-octet struct.
+    let mut spare = shared.spare_request.borrow_mut();
+    let request = spare.get_or_insert_with(|| http::Request::new(RequestBody::empty()));
+    fill_request(request, &mut head);
     // A valid head's URI carries the effective authority (`:authority`, else `host`):
     // absolute form, or authority form for plain CONNECT. Only pushes need it on the
     // slot, and only a client that accepts pushes gets them.
     let authority = if shared.can_push() {
-        uri.authority().cloned()
+        request.uri().authority().cloned()
     } else {
         None
     };
     let slot = shared.new_slot(id, pushed, scheme, authority, end_stream);
     shared.streams.borrow_mut().insert(id, slot.clone());
-    let is_head = head.method == Method::HEAD;
-    let mut request = build_request(shared, &slot, &mut head, uri, end_stream);
+    *request.body_mut() = RequestBody {
+        link: (!end_stream).then(|| (shared.clone() as Rc<dyn StreamIo>, slot.clone())),
+        wanted: false,
+    };
+    let is_head = request.method() == Method::HEAD;
     // The turn's time, read once per turn: no clock read per request.
     let started = shared.now.get();
     let cx = Context {
@@ -155,15 +164,20 @@ fn start_request<S: Service>(
     // first poll here, needs no task at all. One that has to wait becomes a task in the
     // handler queue (its stale registration of this waker costs at most one spurious
     // wake-up of the connection task).
-    if let Some(outcome) = respond::answer_now(&*core.service, &mut request, &cx) {
+    if let Some(outcome) = respond::answer_now(&*core.service, request, &cx) {
         drop(cx);
         let status = target.finish(outcome);
-        // The request's field map and URI go back with its head: the next request
-        // refills them in place.
-        return_request_memory(&mut head, &mut request);
+        // Kept for the next stream; the body goes now (an unread one is discarded) so
+        // the kept request holds neither this stream nor the connection.
+        *request.body_mut() = RequestBody::empty();
+        drop(spare);
         recycle_head(shared, head);
         return completed_in_turn(core, status);
     }
+    let Some(request) = spare.take() else {
+        return;
+    };
+    drop(spare);
     recycle_head(shared, head);
     let mut fut = Box::pin(respond::handle(&*core.service, request, cx, target));
     if let Poll::Ready(status) = fut.as_mut().poll(task_cx) {
@@ -188,16 +202,6 @@ fn recycle_head(shared: &ConnShared, head: Box<RequestHead>) {
     }
 }
 
-/// Moves what `request` still holds back into the head it was built from.
-fn return_request_memory(head: &mut RequestHead, request: &mut crate::Request) {
-    head.method = std::mem::take(request.method_mut());
-    head.headers = std::mem::take(request.headers_mut());
-    let uri = std::mem::take(request.uri_mut()).into_parts();
-    head.scheme = uri.scheme;
-    head.authority = uri.authority;
-    head.path = uri.path_and_query;
-}
-
 /// Records a request answered within the turn that decoded it: by the turn clock (the
 /// one clock read of the turn), no time passed.
 fn completed_in_turn<S>(core: &CoreServices<S>, status: StatusCode) {
@@ -206,35 +210,27 @@ fn completed_in_turn<S>(core: &CoreServices<S>, status: StatusCode) {
         .request_completed(status.as_u16(), Duration::ZERO);
 }
 
-/// The handler's `http::Request`: takes the method, fields and `:protocol` out of `head`
-/// (whose box then goes back to the connection for the next request, with the request's
-/// memory when the request comes back).
-fn build_request(
-    shared: &Rc<ConnShared>,
-    slot: &Rc<StreamSlot>,
-    head: &mut RequestHead,
-    uri: http::Uri,
-    end_stream: bool,
-) -> crate::Request {
-    let body = RequestBody {
-        link: if end_stream {
-            None
-        } else {
-            Some((shared.clone(), slot.clone()))
-        },
-        wanted: false,
-    };
-    let mut request = http::Request::new(body);
-    *request.method_mut() = std::mem::take(&mut head.method);
-    *request.uri_mut() = uri;
+/// Makes `request` (the connection's kept request object, holding the previous request or
+/// nothing) the request `head` describes. Method and fields are swapped in, the URI built,
+/// except where the request already holds the head's very buffers (the decoder's repeat
+/// memo hands out the same ones each time): those stay as they are. What the head gets
+/// in exchange goes back to the decoder with it.
+fn fill_request(request: &mut crate::Request, head: &mut RequestHead) {
+    std::mem::swap(request.method_mut(), &mut head.method);
+    if !head.is_target_of(request.uri()) {
+        *request.uri_mut() = head.take_uri();
+    }
+    if !head.has_fields_of(request.headers()) {
+        std::mem::swap(request.headers_mut(), &mut head.headers);
+    }
     *request.version_mut() = Version::HTTP_2;
-    *request.headers_mut() = std::mem::take(&mut head.headers);
+    // Whatever a service left in the extensions belonged to the previous request.
     // Connection facts are on `Context::conn_info`, not in the extensions: inserting one
     // would allocate a map per request.
+    request.extensions_mut().clear();
     if let Some(protocol) = head.protocol.take() {
         request.extensions_mut().insert(Protocol(protocol));
     }
-    request
 }
 
 /// A body-less response for `status` (used by the built-in service and tests).

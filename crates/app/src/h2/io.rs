@@ -86,6 +86,10 @@ impl Drop for Teardown {
             tasks.extend(slot.task.borrow_mut().take());
         }
         drop(tasks);
+        // Whatever a service left in the kept request's extensions must not keep the
+        // connection alive (a cycle through `ConnShared`).
+        let kept = self.0.spare_request.borrow_mut().take();
+        drop(kept);
     }
 }
 

@@ -176,6 +176,9 @@ pub(crate) struct ConnShared {
     pub(crate) active: Cell<bool>,
     /// Slots of finished streams that nothing refers to any more, for the next requests.
     spare_slots: RefCell<Vec<Rc<StreamSlot>>>,
+    /// The request object of the last request answered at once, refilled for the next
+    /// one (see `dispatch::fill_request`). Its body is always empty.
+    pub(crate) spare_request: RefCell<Option<crate::Request>>,
 }
 
 /// Finished stream slots kept for reuse: one burst's worth of answered requests.
@@ -192,6 +195,7 @@ impl ConnShared {
             closed: Cell::new(false),
             active: Cell::new(false),
             spare_slots: RefCell::new(Vec::new()),
+            spare_request: RefCell::new(None),
         }
     }
 
@@ -230,6 +234,7 @@ impl ConnShared {
     pub(crate) fn release_idle_memory(&self) {
         self.conn.borrow_mut().release_idle_memory();
         *self.spare_slots.borrow_mut() = Vec::new();
+        *self.spare_request.borrow_mut() = None;
         let mut streams = self.streams.borrow_mut();
         if streams.is_empty() && streams.capacity() > 0 {
             *streams = StreamSlots::default();
