@@ -23,10 +23,12 @@ pub enum Event {
         data: Bytes,
         end_stream: bool,
     },
-    /// Request trailers; the body is complete.
+    /// Request trailers; the body is complete. Boxed: they are rare, and every event is
+    /// as large as its largest kind (it would double the size of the two events each
+    /// request makes).
     Trailers {
         stream: StreamId,
-        trailers: HeaderMap,
+        trailers: Box<HeaderMap>,
     },
     /// The stream ended abnormally: the peer reset it (`by_peer`), or we did because of a
     /// protocol error on it. Whatever the application does for it may stop.

@@ -60,7 +60,7 @@ pub(crate) fn dispatch<S: Service>(
             }
             Event::Trailers { stream, trailers } => {
                 if let Some(slot) = slot(shared, stream) {
-                    slot.set_trailers(trailers);
+                    slot.set_trailers(*trailers);
                 }
             }
             Event::SendReady { stream } => {

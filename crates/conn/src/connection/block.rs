@@ -209,7 +209,7 @@ impl Connection {
         if !stream.body_discarded {
             self.events.push_back(Event::Trailers {
                 stream: stream.id,
-                trailers,
+                trailers: Box::new(trailers),
             });
         }
         self.recv_end_stream(key, now);
