@@ -80,7 +80,9 @@ impl Client {
             next_stream: 1,
             data_since_update: 0,
         };
-        client.out.extend_from_slice(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        client
+            .out
+            .extend_from_slice(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
         // SETTINGS_INITIAL_WINDOW_SIZE = 2^30: no stream waits for a WINDOW_UPDATE.
         client.frame_header(6, FRAME_SETTINGS, 0, 0);
         client.out.extend_from_slice(&[0, 4, 0x40, 0, 0, 0]);
@@ -146,7 +148,9 @@ impl Client {
                 FRAME_DATA | FRAME_HEADERS if flags & FLAG_END_STREAM != 0 && stream != 0 => {
                     ended += 1
                 }
-                FRAME_SETTINGS if flags & FLAG_ACK == 0 => self.frame_header(0, FRAME_SETTINGS, FLAG_ACK, 0),
+                FRAME_SETTINGS if flags & FLAG_ACK == 0 => {
+                    self.frame_header(0, FRAME_SETTINGS, FLAG_ACK, 0)
+                }
                 FRAME_PING if flags & FLAG_ACK == 0 => {
                     self.frame_header(8, FRAME_PING, FLAG_ACK, 0);
                     let payload: [u8; 8] = self.buf[at + 9..at + 17].try_into().expect("ping");

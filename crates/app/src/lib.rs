@@ -74,7 +74,7 @@ pub use runtime::{
     ConnInfo, ConnectionFactory, ConnectionFn, ConnectionFuture, CoreContext, RunningServer, Server,
 };
 pub use service::{
-    service_fn, Body, BodyWriter, CollectError, ConnState, Context, Request, RequestBody,
-    Response, Service, ServiceFn, StreamError,
+    service_fn, Body, BodyWriter, CollectError, ConnState, Context, Request, RequestBody, Response,
+    Service, ServiceFn, StreamError,
 };
 pub use shutdown::{ShutdownHandle, ShutdownSummary};

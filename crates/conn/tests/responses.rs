@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use h2ring_conn::{Config, Event, SendError, StreamState};
-use h2ring_frame::{ErrorCode, Frame};
+use h2ring_frame::{ErrorCode, Frame, Setting};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use support::*;
 
@@ -88,6 +88,11 @@ fn send_api_errors() {
         c.conn.send_response(sid(1), StatusCode::OK, &h, false, now),
         Err(SendError::HeadAlreadySent)
     );
+    // Body still queued (not yet transmitted), then its end: the stream is open and
+    // ended for sending.
+    c.conn
+        .send_data(sid(1), Bytes::from_static(b"x"), false)
+        .unwrap();
     c.conn
         .send_data(sid(1), Bytes::from_static(b"x"), true)
         .unwrap();
@@ -370,4 +375,51 @@ fn prepared_heads_decode_right_while_the_table_changes() {
     assert_eq!(blocks[1], blocks[2]);
     assert_eq!(blocks[2], blocks[3]);
     assert!(blocks[1].len() < blocks[0].len(), "indexed after the first");
+}
+
+/// A small body that ends its response and fits every window is written at once behind
+/// its head when nothing else waits for the scheduler: the stream is complete before
+/// `poll_transmit`, and the frames are the same as the scheduler would have written.
+#[test]
+fn a_small_whole_body_goes_out_behind_its_head() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    c.request(3, "GET", "/", true);
+    c.events();
+    c.respond_body(1, 100);
+    c.respond_body(3, 100);
+    assert_eq!(c.conn.stream_state(sid(1)), None, "stream 1 is complete");
+    assert_eq!(c.conn.stream_state(sid(3)), None, "stream 3 is complete");
+    let frames = c.frames();
+    assert_eq!(
+        summary(&frames),
+        "HEADERS(1, 1 octets, es=false, eh=true); DATA(1, 100 octets, END_STREAM); \
+         HEADERS(3, 1 octets, es=false, eh=true); DATA(3, 100 octets, END_STREAM)",
+    );
+    let closed: Vec<_> = c
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::StreamClosed { .. }))
+        .collect();
+    assert_eq!(closed.len(), 2);
+}
+
+/// Anything else keeps the scheduler's order and flow control: a body beyond the stream's
+/// window, a body not yet ended, or one behind a stream already queued.
+#[test]
+fn bodies_that_do_not_fit_wait_for_the_scheduler() {
+    // The client's stream window is 10 octets.
+    let mut c = Client::connected_with(Config::default(), vec![Setting::InitialWindowSize(10)]);
+    c.request(1, "GET", "/", true);
+    c.request(3, "GET", "/", true);
+    c.events();
+    c.respond_body(1, 100);
+    assert!(c.conn.stream_state(sid(1)).is_some(), "waits for window");
+    // Stream 3's small body now queues behind stream 1 (same urgency, lower id first).
+    c.respond(3, 200, false);
+    c.conn
+        .send_data(sid(3), Bytes::from_static(b"tiny"), true)
+        .unwrap();
+    assert!(c.conn.stream_state(sid(3)).is_some(), "queued, not skipped");
+    assert_eq!(data_frames(&c.frames()), vec![(1, 10, false), (3, 4, true)]);
 }

@@ -138,7 +138,8 @@ impl RequestHead {
     /// keep it as it is. Only absolute-form targets are recognised; anything else answers
     /// `false` (build it).
     pub fn is_target_of(&self, uri: &Uri) -> bool {
-        let (Some(scheme), Some(authority), Some(path)) = (&self.scheme, &self.authority, &self.path)
+        let (Some(scheme), Some(authority), Some(path)) =
+            (&self.scheme, &self.authority, &self.path)
         else {
             return false;
         };
@@ -248,7 +249,8 @@ mod tests {
         let mut src = head(Some("https"), Some("a.test"), Some("/x?y"));
         src.headers.append("x-a", HeaderValue::from_static("1"));
         src.headers.append("x-a", HeaderValue::from_static("2"));
-        src.headers.insert("user-agent", HeaderValue::from_static("ua"));
+        src.headers
+            .insert("user-agent", HeaderValue::from_static("ua"));
         src.content_length = Some(3);
         src.expect_continue = true;
         src.protocol = Some("websocket".into());
@@ -256,7 +258,8 @@ mod tests {
         // Into a different head: every piece is replaced.
         let mut dst = head(Some("http"), Some("b.test"), Some("/other"));
         dst.method = Method::POST;
-        dst.headers.insert("x-old", HeaderValue::from_static("gone"));
+        dst.headers
+            .insert("x-old", HeaderValue::from_static("gone"));
         dst.clone_from(&src);
         assert_eq!(format!("{dst:?}"), format!("{:?}", src.clone()));
 
@@ -265,7 +268,10 @@ mod tests {
         let value_at = dst.headers["user-agent"].as_bytes().as_ptr();
         dst.clone_from(&src);
         assert_eq!(format!("{dst:?}"), format!("{src:?}"));
-        assert_eq!(dst.authority.as_ref().unwrap().as_str().as_ptr(), authority_at);
+        assert_eq!(
+            dst.authority.as_ref().unwrap().as_str().as_ptr(),
+            authority_at
+        );
         assert_eq!(dst.headers["user-agent"].as_bytes().as_ptr(), value_at);
 
         // Equal text in another buffer is still copied in (the source's buffer wins).

@@ -104,7 +104,9 @@ fn a_recycled_head_is_refilled_to_the_repeated_request() {
     stale.method = http::Method::POST;
     stale.path = Some("/elsewhere?q".parse().unwrap());
     stale.authority = None;
-    stale.headers.append("x-stale", http::HeaderValue::from_static("yes"));
+    stale
+        .headers
+        .append("x-stale", http::HeaderValue::from_static("yes"));
     stale.content_length = Some(9);
     dec.recycle_request_head(stale);
     for round in 0..3 {
@@ -112,7 +114,11 @@ fn a_recycled_head_is_refilled_to_the_repeated_request() {
             Ok(DecodedBlock::Request(head)) => head,
             other => panic!("{other:?}"),
         };
-        assert_eq!(format!("{again:?}"), format!("{decoded:?}"), "round {round}");
+        assert_eq!(
+            format!("{again:?}"),
+            format!("{decoded:?}"),
+            "round {round}"
+        );
         // Handed back as the application does once it answered.
         dec.recycle_request_head(again);
     }

@@ -224,14 +224,12 @@ mod tests {
         let files = StaticFiles::new(&root).unwrap();
         let mut cache = FileCache::new();
         let t0 = Instant::now();
-        let body = |cache: &mut FileCache, path: &str, at: Instant| {
-            match cache
-                .respond(&files, &Method::GET, path, &HeaderMap::new(), at)
-                .body
-            {
-                BodySource::Bytes(b) => b,
-                other => panic!("{path}: {other:?}"),
-            }
+        let body = |cache: &mut FileCache, path: &str, at: Instant| match cache
+            .respond(&files, &Method::GET, path, &HeaderMap::new(), at)
+            .body
+        {
+            BodySource::Bytes(b) => b,
+            other => panic!("{path}: {other:?}"),
         };
         for (path, want) in [
             ("/a.txt", &b"aaa"[..]),

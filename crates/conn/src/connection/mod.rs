@@ -142,7 +142,6 @@ pub struct Connection {
     _not_send: std::marker::PhantomData<Rc<()>>,
 }
 
-
 impl Connection {
     /// A connection that has just been accepted. Our SETTINGS (and the connection-window
     /// WINDOW_UPDATE) are queued at once: the server preface may be sent without waiting

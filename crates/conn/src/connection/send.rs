@@ -179,7 +179,33 @@ impl Connection {
         data: Bytes,
         end_stream: bool,
     ) -> Result<(), SendError> {
+        let conn_window = self.conn_send.available();
+        let max_frame = self.peer.max_frame_size;
+        let may_skip_queue = end_stream && self.scheduler.is_empty() && self.phase == Phase::Open;
         let (key, stream) = self.body_stream(id)?;
+        let n = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        // With nothing queued for the scheduler to order against, a small body that ends
+        // the stream and fits every window is what the scheduler would send next anyway:
+        // written now, behind the head, it skips the queue.
+        if may_skip_queue
+            && stream.queued_len == 0
+            && stream.trailers.is_none()
+            && n as usize <= SMALL_WHOLE_BODY
+            && n <= stream.send_window.available()
+            && n <= conn_window
+            && n <= max_frame
+        {
+            stream.send_window.consume(n);
+            self.conn_send.consume(n);
+            encode_data_header(id, n, true, &mut self.out);
+            self.out.extend_from_slice(&data);
+            let now = self.clock;
+            self.send_finished(key, now);
+            return Ok(());
+        }
+        let Some(stream) = self.store.get_mut(key) else {
+            return Err(SendError::UnknownStream);
+        };
         if !data.is_empty() {
             stream.queued_len += data.len();
             stream.queue.push_back(data);
@@ -488,6 +514,11 @@ impl Connection {
         }
     }
 }
+
+/// A whole response body up to this size may skip the scheduler (see `send_data`): it is
+/// copied twice (into the ordered output, then the write buffer), which only pays for
+/// small ones.
+const SMALL_WHOLE_BODY: usize = 4096;
 
 /// A DATA payload this large means bulk transfer: more frames will follow up to the budget.
 const BULK_FRAME: usize = 4096;
