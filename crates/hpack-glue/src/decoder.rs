@@ -7,9 +7,10 @@ use crate::hpack::{BlockMemo, Decoder};
 use crate::limits::HeadLimits;
 use crate::request::RequestHead;
 
-/// Recycled request-head boxes kept: enough for a burst of requests answered in one
-/// turn; more would only hold memory.
-const MAX_SPARE_HEADS: usize = 32;
+/// Recycled request-head boxes kept: a burst can open as many streams as the connection
+/// allows at once (250 by default), all decoded before the first is answered. The pool
+/// goes with [`HeadDecoder::release_memory`] when the connection idles.
+const MAX_SPARE_HEADS: usize = 256;
 
 /// Longest request block remembered for [`HeadDecoder`]'s repeat memo. Repeated blocks
 /// are the all-indexed kind, a few dozen octets.

@@ -92,7 +92,11 @@ impl HeadEncoder {
         } else {
             let start = dst.len();
             self.hpack.encode_status(code, dst);
-            self.encode_fields(prepared.headers(), dst);
+            // Through the dynamic table, not the stateless literal cache: these octets are
+            // replayed for every later response, so from the second response on each field
+            // should be a one-octet table reference (a 100-octet file's head: 6 octets
+            // instead of 32, and less for the client to decode).
+            self.encode_fields_using(prepared.headers(), dst, false);
             if self.hpack.generation() == generation {
                 self.prepared.put(key, code, generation, &dst[start..]);
             }
@@ -135,6 +139,15 @@ impl HeadEncoder {
     }
 
     fn encode_fields(&mut self, headers: &HeaderMap, dst: &mut BytesMut) -> usize {
+        self.encode_fields_using(headers, dst, self.use_cache)
+    }
+
+    fn encode_fields_using(
+        &mut self,
+        headers: &HeaderMap,
+        dst: &mut BytesMut,
+        use_cache: bool,
+    ) -> usize {
         let mut size = 0;
         for (name, value) in headers {
             let name = name.as_str().as_bytes();
@@ -145,7 +158,7 @@ impl HeadEncoder {
             if value.is_sensitive() {
                 // RFC 7541 §7.1.3: values marked sensitive never enter a table.
                 self.hpack.encode_field_never_indexed(name, bytes, dst);
-            } else if !(self.use_cache && self.cache.encode(name, bytes, dst)) {
+            } else if !(use_cache && self.cache.encode(name, bytes, dst)) {
                 self.hpack.encode_field(name, bytes, dst);
             }
         }
@@ -280,8 +293,9 @@ mod tests {
     }
 
     /// A prepared head must encode to exactly the octets the plain path writes for the same
-    /// fields, whether replayed or not, through table inserts, evictions and size updates
-    /// in between: the peer's decoder mirrors our table, so one wrong octet corrupts it.
+    /// fields through the dynamic table (prepared fields never use the literal cache),
+    /// whether replayed or not, through table inserts, evictions and size updates in
+    /// between: the peer's decoder mirrors our table, so one wrong octet corrupts it.
     #[test]
     fn prepared_heads_encode_like_plain_ones_through_table_changes() {
         let file = PreparedFields::new(head(&[
@@ -316,7 +330,9 @@ mod tests {
             let mut prepared_enc = HeadEncoder::new();
             let mut plain_enc = HeadEncoder::new();
             prepared_enc.set_literal_cache(use_cache);
-            plain_enc.set_literal_cache(use_cache);
+            // The extra fields here are not cacheable names: cache or not, the prepared
+            // path must match a plain encoder that uses the table for everything.
+            plain_enc.set_literal_cache(false);
             let mut dec = Decoder::new(4096);
             for (i, (fields, status, extra, table)) in steps.iter().enumerate() {
                 if let Some(n) = table {
@@ -361,5 +377,29 @@ mod tests {
         );
         enc.release_memory();
         assert_eq!(enc.prepared.get(file.key(), 200, generation), None);
+    }
+
+    /// Replayed, a static file's head is one octet per field: `:status` and every
+    /// prepared field a table reference, even for names the literal cache would send as
+    /// stateless literals in a plain head.
+    #[test]
+    fn a_replayed_prepared_head_is_all_table_references() {
+        let file = PreparedFields::new(head(&[
+            ("etag", "\"64-18eb4aa84ddcdbd6-98e025\""),
+            ("last-modified", "Wed, 25 Nov 2026 12:49:23 GMT"),
+            ("accept-ranges", "bytes"),
+            ("content-type", "text/html; charset=utf-8"),
+            ("content-length", "100"),
+        ]));
+        let mut enc = HeadEncoder::new();
+        let mut dec = Decoder::new(4096);
+        let none = HeaderMap::new();
+        let mut last = BytesMut::new();
+        for _ in 0..3 {
+            last.clear();
+            enc.encode_prepared_response(StatusCode::OK, &file, &none, &mut last);
+            assert_eq!(dec.decode_block(&last).unwrap().len(), 6);
+        }
+        assert_eq!(last.len(), 6, "{last:?}");
     }
 }

@@ -33,10 +33,11 @@ const MIN_WRITE_BUDGET: usize = 64 * 1024;
 const MAX_WRITE_BUDGET: usize = 1024 * 1024;
 /// A socket that refuses our bytes this long has a slow reader: back to the small budget.
 const SLOW_READER: std::time::Duration = std::time::Duration::from_millis(200);
-/// A connection idle this long gives back the memory its streams left behind (see
-/// `Connection::release_idle_memory`). Not at once: under load a connection is idle
-/// between every two bursts of requests, and releasing then regrew the stream map and
-/// the scheduler and emptied the HPACK memos once per burst.
+/// A connection idle this long gives back its socket buffers and the memory its streams
+/// left behind (see `Connection::release_idle_memory`). Not at once: under load a
+/// connection is idle between every two bursts of requests, and releasing then regrew the
+/// buffers, the stream map and the scheduler and emptied the HPACK memos once per burst
+/// (the read buffer alone is 16 KiB taken and zeroed again per burst).
 const IDLE_RELEASE_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
 
 enum ReadOutcome {
@@ -245,9 +246,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
                 continue;
             }
             if idle {
-                // The socket buffers go at once: they are most of an idle connection's
-                // memory, and cheap to take again.
-                self.release_buffers();
                 if !self.released && self.release_idle_memory_when_due(cx, shared, now) {
                     // Arming the release timer handled a connection timeout: another turn.
                     continue;
@@ -395,6 +393,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
     ) -> bool {
         let due = self.busy_at + IDLE_RELEASE_DELAY;
         if now >= due {
+            self.release_buffers();
             shared.release_idle_memory();
             self.released = true;
             self.release_at = None;

@@ -181,8 +181,10 @@ pub(crate) struct ConnShared {
     pub(crate) spare_request: RefCell<Option<crate::Request>>,
 }
 
-/// Finished stream slots kept for reuse: one burst's worth of answered requests.
-const MAX_SPARE_SLOTS: usize = 32;
+/// Finished stream slots kept for reuse: a burst can open as many streams as the
+/// connection allows at once (250 by default), all decoded before the first is answered.
+/// The pool goes when the connection idles.
+const MAX_SPARE_SLOTS: usize = 256;
 
 impl ConnShared {
     pub(crate) fn new(conn: Connection, info: ConnInfo, now: Instant) -> Self {
