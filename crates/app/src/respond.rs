@@ -165,16 +165,26 @@ fn write_response<I: StreamIo + ?Sized>(
             let has_length = |h: &HeaderMap| h.contains_key(header::CONTENT_LENGTH);
             // A 204 must not carry content-length (RFC 9110 §8.6), and a 304's would be
             // the selected representation's, not this body's.
-            if !no_content
+            let add_length = !no_content
                 && !has_length(&parts.headers)
-                && !prepared.is_some_and(|p| has_length(p.headers()))
-            {
-                parts
-                    .headers
-                    .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            }
+                && !prepared.is_some_and(|p| has_length(p.headers()));
             let no_body = is_head || no_content || bytes.is_empty();
-            if send_head(&parts.headers, no_body).is_ok() && !no_body {
+            let head_sent = match prepared {
+                // The usual handler response: the length goes out beside the fields.
+                None if add_length => {
+                    let length = bytes.len() as u64;
+                    io.send_sized_head(id, parts.status, &parts.headers, length, no_body)
+                }
+                _ => {
+                    if add_length {
+                        parts
+                            .headers
+                            .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+                    }
+                    send_head(&parts.headers, no_body)
+                }
+            };
+            if head_sent.is_ok() && !no_body {
                 let _ = io.send_data(id, bytes, true);
             }
         }

@@ -24,6 +24,20 @@ pub(crate) trait StreamIo {
         headers: &HeaderMap,
         end: bool,
     ) -> Result<(), StreamError>;
+    /// Queues a final response head of `headers` and `content-length: content_length`
+    /// (not in the map: adding it there costs a field map's allocations per response).
+    fn send_sized_head(
+        &self,
+        id: StreamId,
+        status: StatusCode,
+        headers: &HeaderMap,
+        content_length: u64,
+        end: bool,
+    ) -> Result<(), StreamError> {
+        let mut with_length = headers.clone();
+        with_length.insert(http::header::CONTENT_LENGTH, content_length.into());
+        self.send_head(id, status, &with_length, end)
+    }
     /// Queues a response head of `prepared` fields followed by `extra` ones.
     fn send_prepared_head(
         &self,
@@ -72,6 +86,16 @@ impl StreamIo for ConnShared {
         end: bool,
     ) -> Result<(), StreamError> {
         ConnShared::send_head(self, id, status, headers, end)
+    }
+    fn send_sized_head(
+        &self,
+        id: StreamId,
+        status: StatusCode,
+        headers: &HeaderMap,
+        content_length: u64,
+        end: bool,
+    ) -> Result<(), StreamError> {
+        ConnShared::send_sized_head(self, id, status, headers, content_length, end)
     }
     fn send_prepared_head(
         &self,

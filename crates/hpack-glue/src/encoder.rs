@@ -72,6 +72,23 @@ impl HeadEncoder {
         field_size(b":status", status.as_str().as_bytes()) + self.encode_fields(headers, dst)
     }
 
+    /// [`encode_response`](Self::encode_response) followed by a `content-length` of
+    /// `content_length`: a handler's body length goes out without a field map entry (and
+    /// the allocations of one) being made for it.
+    pub fn encode_sized_response(
+        &mut self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        content_length: u64,
+        dst: &mut BytesMut,
+    ) -> usize {
+        let size = self.encode_response(status, headers, dst);
+        let mut digits = itoa_u64::Buffer::default();
+        let value = digits.format(content_length);
+        self.hpack.encode_field(b"content-length", value, dst);
+        size + field_size(b"content-length", value)
+    }
+
     /// Encodes `:status`, the `prepared` fields and then `extra` as one block; returns the
     /// header list size. The octets of `:status` + `prepared` are remembered and replayed
     /// for the next response with the same prepared fields and status while the dynamic
@@ -174,6 +191,26 @@ pub(crate) fn sent_value<'v>(name: &[u8], value: &'v HeaderValue) -> Option<&'v 
     let strip = is_connection_specific(name)
         || (name == b"te" && !value.as_bytes().eq_ignore_ascii_case(b"trailers"));
     (!strip).then(|| value.as_bytes().trim_ascii())
+}
+
+/// Decimal digits of a `u64` on the stack.
+mod itoa_u64 {
+    #[derive(Default)]
+    pub(crate) struct Buffer([u8; 20]);
+
+    impl Buffer {
+        pub(crate) fn format(&mut self, mut n: u64) -> &[u8] {
+            let mut at = self.0.len();
+            loop {
+                at -= 1;
+                self.0[at] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    return &self.0[at..];
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -382,6 +419,21 @@ mod tests {
     /// Replayed, a static file's head is one octet per field: `:status` and every
     /// prepared field a table reference, even for names the literal cache would send as
     /// stateless literals in a plain head.
+    #[test]
+    fn a_sized_head_is_the_plain_head_with_its_content_length() {
+        for len in [0u64, 7, 100, 65_536, u64::MAX] {
+            let headers = head(&[("content-type", "text/plain"), ("x-a", "1")]);
+            let mut with_field = headers.clone();
+            with_field.insert("content-length", len.into());
+            let (mut sized, mut plain) = (HeadEncoder::new(), HeadEncoder::new());
+            let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+            let size_a = sized.encode_sized_response(StatusCode::OK, &headers, len, &mut a);
+            let size_b = plain.encode_response(StatusCode::OK, &with_field, &mut b);
+            assert_eq!(a, b, "{len}");
+            assert_eq!(size_a, size_b, "{len}");
+        }
+    }
+
     #[test]
     fn a_replayed_prepared_head_is_all_table_references() {
         let file = PreparedFields::new(head(&[

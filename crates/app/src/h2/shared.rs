@@ -283,6 +283,23 @@ impl ConnShared {
             .map_err(StreamError::from)
     }
 
+    pub(crate) fn send_sized_head(
+        &self,
+        id: StreamId,
+        status: StatusCode,
+        headers: &HeaderMap,
+        content_length: u64,
+        end: bool,
+    ) -> Result<(), StreamError> {
+        if status.is_informational() {
+            return Err(StreamError::Send(h2ring_conn::SendError::InvalidStatus));
+        }
+        self.with_conn(|c, now| {
+            c.send_sized_response(id, status, headers, content_length, end, now)
+        })?
+        .map_err(StreamError::from)
+    }
+
     pub(crate) fn send_prepared_head(
         &self,
         id: StreamId,

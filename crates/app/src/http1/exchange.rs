@@ -4,6 +4,7 @@
 //! connection task writes out.
 
 use std::cell::{Cell, RefCell};
+use std::fmt::Write as _;
 use std::task::Waker;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -151,7 +152,15 @@ fn put_status_line(out: &mut BytesMut, status: StatusCode) {
 }
 
 /// Serialises a final head and decides the body framing (RFC 9112 §6.3).
-fn write_final_head(s: &mut State, status: StatusCode, headers: &HeaderMap, end: bool) {
+/// Writes the final head: `headers`, then `content-length: sized` when given (the
+/// handler's body length, not in the map), then the framing fields this exchange needs.
+fn write_final_head(
+    s: &mut State,
+    status: StatusCode,
+    headers: &HeaderMap,
+    sized: Option<u64>,
+    end: bool,
+) {
     let f = s.facts;
     // RFC 9110 §10.1.1: a final answer sent without reading an expected body leaves the
     // client unsure whether to send it; closing afterwards keeps the framing safe.
@@ -160,10 +169,12 @@ fn write_final_head(s: &mut State, status: StatusCode, headers: &HeaderMap, end:
     }
     let no_body =
         f.is_head || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-    let length = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let length = sized.or_else(|| {
+        headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+    });
     let mut extra: Vec<(&str, &str)> = Vec::new();
     s.out = if no_body {
         Out::Discard
@@ -186,6 +197,10 @@ fn write_final_head(s: &mut State, status: StatusCode, headers: &HeaderMap, end:
     }
     put_status_line(&mut s.wbuf, status);
     put_fields(&mut s.wbuf, headers);
+    if let Some(n) = sized {
+        // Formatting into the buffer allocates nothing.
+        let _ = write!(s.wbuf, "content-length: {n}\r\n");
+    }
     for (name, value) in extra {
         s.wbuf.put_slice(name.as_bytes());
         s.wbuf.put_slice(b": ");
@@ -241,7 +256,27 @@ impl StreamIo for Exchange {
                 }
                 return Ok(());
             }
-            write_final_head(s, status, headers, end);
+            write_final_head(s, status, headers, None, end);
+            Ok(())
+        })
+    }
+
+    fn send_sized_head(
+        &self,
+        id: StreamId,
+        status: StatusCode,
+        headers: &HeaderMap,
+        content_length: u64,
+        end: bool,
+    ) -> Result<(), StreamError> {
+        if status.is_informational() {
+            return Err(StreamError::Send(SendError::InvalidStatus));
+        }
+        self.with(id, |s| {
+            if s.out != Out::Head {
+                return Err(StreamError::Send(SendError::HeadAlreadySent));
+            }
+            write_final_head(s, status, headers, Some(content_length), end);
             Ok(())
         })
     }

@@ -30,6 +30,12 @@ fn header_list_size(headers: &HeaderMap) -> usize {
         .sum::<usize>()
 }
 
+/// `content-length: <length>` as a header-list entry.
+fn content_length_field_size(length: u64) -> usize {
+    let digits = length.checked_ilog10().unwrap_or(0) as usize + 1;
+    "content-length".len() + digits + 32
+}
+
 /// `:status` as a header-list entry (three digits).
 const STATUS_FIELD_SIZE: usize = ":status".len() + 3 + 32;
 
@@ -37,6 +43,8 @@ const STATUS_FIELD_SIZE: usize = ":status".len() + 3 + 32;
 #[derive(Clone, Copy)]
 pub(super) enum HeadFields<'a> {
     Plain(&'a HeaderMap),
+    /// The fields, then `content-length` with the given value.
+    Sized(&'a HeaderMap, u64),
     /// Prepared fields (encoded once, then replayed) followed by per-response ones.
     Prepared(&'a PreparedFields, &'a HeaderMap),
 }
@@ -47,6 +55,9 @@ impl HeadFields<'_> {
         STATUS_FIELD_SIZE
             + match self {
                 HeadFields::Plain(headers) => header_list_size(headers),
+                HeadFields::Sized(headers, length) => {
+                    header_list_size(headers) + content_length_field_size(length)
+                }
                 HeadFields::Prepared(prepared, extra) => {
                     prepared.list_size() + header_list_size(extra)
                 }
@@ -74,6 +85,22 @@ impl Connection {
     ) -> Result<(), SendError> {
         let key = self.key_of(id)?;
         self.send_head(key, status, HeadFields::Plain(headers), end_stream, now)
+    }
+
+    /// [`send_response`](Self::send_response) followed by `content-length:
+    /// content_length`, without a field map entry for it.
+    pub fn send_sized_response(
+        &mut self,
+        id: StreamId,
+        status: StatusCode,
+        headers: &HeaderMap,
+        content_length: u64,
+        end_stream: bool,
+        now: Instant,
+    ) -> Result<(), SendError> {
+        let key = self.key_of(id)?;
+        let fields = HeadFields::Sized(headers, content_length);
+        self.send_head(key, status, fields, end_stream, now)
     }
 
     /// [`send_response`](Self::send_response) with `prepared` fields followed by `extra`
@@ -129,6 +156,10 @@ impl Connection {
         match fields {
             HeadFields::Plain(headers) => {
                 self.encoder.encode_response(status, headers, &mut self.out);
+            }
+            HeadFields::Sized(headers, length) => {
+                self.encoder
+                    .encode_sized_response(status, headers, length, &mut self.out);
             }
             HeadFields::Prepared(prepared, extra) => {
                 self.encoder
