@@ -38,6 +38,8 @@ pub struct HeadDecoder {
     /// Boxes of heads the application has finished with ([`recycle_request_head`]).
     ///
     /// [`recycle_request_head`]: HeadDecoder::recycle_request_head
+    // The boxes are the point: each is handed out and back whole, never moved out of.
+    #[allow(clippy::vec_box)]
     spare_heads: Vec<Box<RequestHead>>,
 }
 

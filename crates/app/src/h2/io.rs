@@ -254,11 +254,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
                 self.released = false;
                 continue;
             }
-            if idle {
-                if !self.released && self.release_idle_memory_when_due(cx, shared, now) {
-                    // Arming the release timer handled a connection timeout: another turn.
-                    continue;
-                }
+            if idle && !self.released && self.release_idle_memory_when_due(cx, shared, now) {
+                // Arming the release timer handled a connection timeout: another turn.
+                continue;
             }
             shared.set_io_waker(cx.waker());
             return Poll::Pending;
