@@ -134,7 +134,8 @@ fn start_request<S: Service>(
     // service answers at once: a repeated request then costs pointer comparisons, not a
     // URI build and the moves of a 256-octet struct.
     let mut spare = shared.spare_request.borrow_mut();
-    let request = spare.get_or_insert_with(|| http::Request::new(RequestBody::empty()));
+    let request: &mut crate::Request =
+        spare.get_or_insert_with(|| Box::new(http::Request::new(RequestBody::empty())));
     fill_request(request, &mut head);
     // A valid head's URI carries the effective authority (`:authority`, else `host`):
     // absolute form, or authority form for plain CONNECT. Only pushes need it on the
@@ -174,9 +175,8 @@ fn start_request<S: Service>(
         recycle_head(shared, head);
         return completed_in_turn(core, status);
     }
-    let Some(request) = spare.take() else {
-        return;
-    };
+    // The handler keeps the request; the kept box gets an empty one (no allocation).
+    let request = std::mem::replace(request, http::Request::new(RequestBody::empty()));
     drop(spare);
     recycle_head(shared, head);
     let mut fut = Box::pin(respond::handle(&*core.service, request, cx, target));

@@ -177,8 +177,9 @@ pub(crate) struct ConnShared {
     /// Slots of finished streams that nothing refers to any more, for the next requests.
     spare_slots: RefCell<Vec<Rc<StreamSlot>>>,
     /// The request object of the last request answered at once, refilled for the next
-    /// one (see `dispatch::fill_request`). Its body is always empty.
-    pub(crate) spare_request: RefCell<Option<crate::Request>>,
+    /// one (see `dispatch::fill_request`). Its body is always empty. Boxed: an idle
+    /// connection carries a pointer, not a request.
+    pub(crate) spare_request: RefCell<Option<Box<crate::Request>>>,
 }
 
 /// Finished stream slots kept for reuse: a burst can open as many streams as the
