@@ -329,19 +329,24 @@ mod tests {
         headers
     }
 
+    /// The prepared fields of a 100-octet static file.
+    fn static_file_fields() -> PreparedFields {
+        PreparedFields::new(head(&[
+            ("etag", "\"64-18eb4aa84ddcdbd6-98e025\""),
+            ("last-modified", "Wed, 25 Nov 2026 12:49:23 GMT"),
+            ("accept-ranges", "bytes"),
+            ("content-type", "text/html; charset=utf-8"),
+            ("content-length", "100"),
+        ]))
+    }
+
     /// A prepared head must encode to exactly the octets the plain path writes for the same
     /// fields through the dynamic table (prepared fields never use the literal cache),
     /// whether replayed or not, through table inserts, evictions and size updates in
     /// between: the peer's decoder mirrors our table, so one wrong octet corrupts it.
     #[test]
     fn prepared_heads_encode_like_plain_ones_through_table_changes() {
-        let file = PreparedFields::new(head(&[
-            ("etag", "\"64-18eb4aa84ddcdbd6-98e025\""),
-            ("last-modified", "Wed, 25 Nov 2026 12:49:23 GMT"),
-            ("accept-ranges", "bytes"),
-            ("content-type", "text/html; charset=utf-8"),
-            ("content-length", "100"),
-        ]));
+        let file = static_file_fields();
         let other = PreparedFields::new(head(&[("etag", "\"other\""), ("x-big", "v")]));
         let extra = head(&[("x-request", "1")]);
         let none = HeaderMap::new();
@@ -436,13 +441,7 @@ mod tests {
 
     #[test]
     fn a_replayed_prepared_head_is_all_table_references() {
-        let file = PreparedFields::new(head(&[
-            ("etag", "\"64-18eb4aa84ddcdbd6-98e025\""),
-            ("last-modified", "Wed, 25 Nov 2026 12:49:23 GMT"),
-            ("accept-ranges", "bytes"),
-            ("content-type", "text/html; charset=utf-8"),
-            ("content-length", "100"),
-        ]));
+        let file = static_file_fields();
         let mut enc = HeadEncoder::new();
         let mut dec = Decoder::new(4096);
         let none = HeaderMap::new();

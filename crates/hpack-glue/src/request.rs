@@ -53,20 +53,10 @@ impl Clone for RequestHead {
         if self.scheme != src.scheme {
             self.scheme = src.scheme.clone();
         }
-        let same_authority = match (&self.authority, &src.authority) {
-            (Some(a), Some(b)) => same_buffer(a.as_str(), b.as_str()),
-            (None, None) => true,
-            _ => false,
-        };
-        if !same_authority {
+        if !same_buffers(&self.authority, &src.authority, Authority::as_str) {
             self.authority = src.authority.clone();
         }
-        let same_path = match (&self.path, &src.path) {
-            (Some(a), Some(b)) => same_buffer(a.as_str(), b.as_str()),
-            (None, None) => true,
-            _ => false,
-        };
-        if !same_path {
+        if !same_buffers(&self.path, &src.path, PathAndQuery::as_str) {
             self.path = src.path.clone();
         }
         self.protocol.clone_from(&src.protocol);
@@ -80,6 +70,15 @@ impl Clone for RequestHead {
         }
         self.content_length = src.content_length;
         self.expect_continue = src.expect_continue;
+    }
+}
+
+/// Whether two optional URI parts are both absent or both the same shared buffer.
+fn same_buffers<T>(a: &Option<T>, b: &Option<T>, as_str: impl Fn(&T) -> &str) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => same_buffer(as_str(a), as_str(b)),
+        (None, None) => true,
+        _ => false,
     }
 }
 
