@@ -211,18 +211,19 @@ fn completed_in_turn<S>(core: &CoreServices<S>, status: StatusCode) {
 }
 
 /// Makes `request` (the connection's kept request object, holding the previous request or
-/// nothing) the request `head` describes. Method and fields are swapped in, the URI built,
-/// except where the request already holds the head's very buffers (the decoder's repeat
-/// memo hands out the same ones each time): those stay as they are. What the head gets
-/// in exchange goes back to the decoder with it.
+/// nothing) the request `head` describes. Method and fields are swapped in; the URI is
+/// built, unless the request already holds the head's very buffers (the decoder's repeat
+/// memo hands out the same ones each time). What the head gets in exchange goes back to
+/// the decoder with it.
 fn fill_request(request: &mut crate::Request, head: &mut RequestHead) {
     std::mem::swap(request.method_mut(), &mut head.method);
     if !head.is_target_of(request.uri()) {
         *request.uri_mut() = head.take_uri();
     }
-    if !head.has_fields_of(request.headers()) {
-        std::mem::swap(request.headers_mut(), &mut head.headers);
-    }
+    // Swapped even when equal: comparing costs more than the swap, and the map the head
+    // takes back is, for a repeated request, already the one the decoder's memo refills
+    // by comparison alone.
+    std::mem::swap(request.headers_mut(), &mut head.headers);
     *request.version_mut() = Version::HTTP_2;
     // Whatever a service left in the extensions belonged to the previous request.
     // Connection facts are on `Context::conn_info`, not in the extensions: inserting one
