@@ -81,6 +81,20 @@ impl Priority {
         }
     }
 
+    /// The priority a request's fields ask for (RFC 9218 §5): its `priority` field, else
+    /// the default. Looked up by a prebuilt name: a `&str` key is parsed and validated
+    /// again on every lookup, and this runs once per request.
+    pub fn of_request(headers: &http::HeaderMap) -> Priority {
+        const PRIORITY: http::HeaderName = http::HeaderName::from_static("priority");
+        if headers.is_empty() {
+            return Priority::default();
+        }
+        match headers.get(&PRIORITY) {
+            Some(value) => Priority::parse(value.as_bytes()),
+            None => Priority::default(),
+        }
+    }
+
     /// Parses a `priority` header / PRIORITY_UPDATE Priority Field Value.
     ///
     /// Unknown keys, parameters, wrong types and out-of-range values are ignored
@@ -443,6 +457,16 @@ mod tests {
 
     fn parse(s: &str) -> Priority {
         Priority::parse(s.as_bytes())
+    }
+
+    #[test]
+    fn a_request_priority_comes_from_its_priority_field() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(Priority::of_request(&headers), Priority::default());
+        headers.insert("user-agent", http::HeaderValue::from_static("x"));
+        assert_eq!(Priority::of_request(&headers), Priority::default());
+        headers.insert("Priority", http::HeaderValue::from_static("u=1, i"));
+        assert_eq!(Priority::of_request(&headers), p(1, true));
     }
 
     #[test]

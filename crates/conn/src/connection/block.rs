@@ -235,10 +235,7 @@ impl Connection {
         stream.recv_open = !end_stream;
         stream.content_length = head.content_length;
         stream.expect_continue = head.expect_continue && !end_stream;
-        stream.priority = match head.headers.get("priority") {
-            Some(value) => Priority::parse(value.as_bytes()),
-            None => Priority::default(),
-        };
+        stream.priority = Priority::of_request(&head.headers);
         if let Some(update) = self.take_early_priority(id) {
             stream.priority = update;
         }

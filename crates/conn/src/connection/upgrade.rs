@@ -75,10 +75,7 @@ impl Connection {
         stream.recv_open = false;
         stream.content_length = head.content_length;
         stream.body_received = body.len() as u64;
-        stream.priority = match head.headers.get("priority") {
-            Some(value) => Priority::parse(value.as_bytes()),
-            None => Priority::default(),
-        };
+        stream.priority = Priority::of_request(&head.headers);
         conn.store.insert(stream);
         conn.last_client_stream = UPGRADE_STREAM;
         conn.stats.requests += 1;
