@@ -119,9 +119,6 @@ pub struct Connection {
     /// the rest of `out`, since RFC 9113 §3.4 makes SETTINGS our first frame.
     preface_out: usize,
     events: VecDeque<Event>,
-    /// Request-head boxes handed back by the application, reused for the next requests.
-    // The boxes themselves are what is kept: each becomes an event's head again.
-    #[allow(clippy::vec_box)]
     /// SETTINGS frames we sent and the peer has not acknowledged.
     unacked_settings: u32,
     /// The GOAWAY we sent: last stream id and code.
