@@ -83,8 +83,8 @@ impl HeadEncoder {
         dst: &mut BytesMut,
     ) -> usize {
         let size = self.encode_response(status, headers, dst);
-        let mut digits = itoa_u64::Buffer::default();
-        let value = digits.format(content_length);
+        let mut digits = [0u8; crate::hpack::MAX_DECIMAL_DIGITS];
+        let value = crate::hpack::format_decimal(content_length, &mut digits);
         self.hpack.encode_field(b"content-length", value, dst);
         size + field_size(b"content-length", value)
     }
@@ -191,26 +191,6 @@ pub(crate) fn sent_value<'v>(name: &[u8], value: &'v HeaderValue) -> Option<&'v 
     let strip = is_connection_specific(name)
         || (name == b"te" && !value.as_bytes().eq_ignore_ascii_case(b"trailers"));
     (!strip).then(|| value.as_bytes().trim_ascii())
-}
-
-/// Decimal digits of a `u64` on the stack.
-mod itoa_u64 {
-    #[derive(Default)]
-    pub(crate) struct Buffer([u8; 20]);
-
-    impl Buffer {
-        pub(crate) fn format(&mut self, mut n: u64) -> &[u8] {
-            let mut at = self.0.len();
-            loop {
-                at -= 1;
-                self.0[at] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    return &self.0[at..];
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

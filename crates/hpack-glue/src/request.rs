@@ -83,7 +83,8 @@ fn same_buffers<T>(a: &Option<T>, b: &Option<T>, as_str: impl Fn(&T) -> &str) ->
 }
 
 /// Whether `a` and `b` are the same octets in the same place (one shared buffer).
-fn same_buffer(a: &str, b: &str) -> bool {
+fn same_buffer<T: AsRef<[u8]> + ?Sized>(a: &T, b: &T) -> bool {
+    let (a, b) = (a.as_ref(), b.as_ref());
     a.as_ptr() == b.as_ptr() && a.len() == b.len()
 }
 
@@ -93,8 +94,7 @@ fn same_fields(a: &HeaderMap, b: &HeaderMap) -> bool {
     a.len() == b.len()
         && a.iter().zip(b.iter()).all(|((na, va), (nb, vb))| {
             na == nb
-                && va.as_bytes().as_ptr() == vb.as_bytes().as_ptr()
-                && va.len() == vb.len()
+                && same_buffer(va.as_bytes(), vb.as_bytes())
                 && va.is_sensitive() == vb.is_sensitive()
         })
 }

@@ -150,8 +150,8 @@ impl Encoder {
             integer::encode(index, 7, 0x80, dst);
             return;
         }
-        let mut digits = [0u8; 5];
-        let text = format_u16(status, &mut digits);
+        let mut digits = [0u8; MAX_DECIMAL_DIGITS];
+        let text = format_decimal(u64::from(status), &mut digits);
         if let Some(index) = self.find_dynamic(b":status", text) {
             integer::encode(index, 7, 0x80, dst);
             return;
@@ -222,7 +222,11 @@ impl Encoder {
 }
 
 /// Decimal digits of `n` without allocating.
-fn format_u16(mut n: u16, buf: &mut [u8; 5]) -> &[u8] {
+/// Longest decimal `u64`.
+pub(crate) const MAX_DECIMAL_DIGITS: usize = 20;
+
+/// `n` in decimal digits, written into the end of `buf`.
+pub(crate) fn format_decimal(mut n: u64, buf: &mut [u8; MAX_DECIMAL_DIGITS]) -> &[u8] {
     let mut start = buf.len();
     loop {
         start -= 1;
@@ -246,11 +250,12 @@ mod tests {
     }
 
     #[test]
-    fn format_u16_digits() {
-        let mut buf = [0; 5];
-        assert_eq!(format_u16(0, &mut buf), b"0");
-        assert_eq!(format_u16(302, &mut buf), b"302");
-        assert_eq!(format_u16(65535, &mut buf), b"65535");
+    fn decimal_digits() {
+        let mut buf = [0; MAX_DECIMAL_DIGITS];
+        assert_eq!(format_decimal(0, &mut buf), b"0");
+        assert_eq!(format_decimal(302, &mut buf), b"302");
+        assert_eq!(format_decimal(65535, &mut buf), b"65535");
+        assert_eq!(format_decimal(u64::MAX, &mut buf), b"18446744073709551615");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod static_table;
 
 pub use self::decoder::{Decoder, OwnedFields};
 pub use self::encoder::Encoder;
+pub(crate) use self::encoder::{format_decimal, MAX_DECIMAL_DIGITS};
 pub use self::error::DecodeError;
 pub use self::memo::BlockMemo;
 
