@@ -25,7 +25,8 @@ pub(crate) trait StreamIo {
         end: bool,
     ) -> Result<(), StreamError>;
     /// Queues a final response head of `headers` and `content-length: content_length`
-    /// (not in the map: adding it there costs a field map's allocations per response).
+    /// (not in the map: adding it there costs a field map's allocations per response);
+    /// a 1xx status is refused.
     fn send_sized_head(
         &self,
         id: StreamId,
@@ -33,11 +34,7 @@ pub(crate) trait StreamIo {
         headers: &HeaderMap,
         content_length: u64,
         end: bool,
-    ) -> Result<(), StreamError> {
-        let mut with_length = headers.clone();
-        with_length.insert(http::header::CONTENT_LENGTH, content_length.into());
-        self.send_head(id, status, &with_length, end)
-    }
+    ) -> Result<(), StreamError>;
     /// Queues a response head of `prepared` fields followed by `extra` ones.
     fn send_prepared_head(
         &self,

@@ -69,6 +69,33 @@ fn status_101_and_ending_1xx_are_rejected() {
     assert_eq!(c.frames().len(), 1);
 }
 
+/// A sized head is a final one: a 1xx with a content-length is refused before anything
+/// is written, and the final head goes out with its length.
+#[test]
+fn a_sized_response_is_a_final_head() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    let now = c.now;
+    let h = HeaderMap::new();
+    assert_eq!(
+        c.conn
+            .send_sized_response(sid(1), StatusCode::EARLY_HINTS, &h, 5, false, now),
+        Err(SendError::InvalidStatus)
+    );
+    assert!(c.frames().is_empty());
+    c.conn
+        .send_sized_response(sid(1), StatusCode::OK, &h, 5, false, now)
+        .unwrap();
+    let frames = c.frames();
+    assert_eq!(
+        c.fields_of(&frames[0]),
+        vec![
+            (":status".into(), "200".into()),
+            ("content-length".into(), "5".into())
+        ]
+    );
+}
+
 #[test]
 fn send_api_errors() {
     let mut c = Client::connected(Config::default());

@@ -292,9 +292,6 @@ impl ConnShared {
         content_length: u64,
         end: bool,
     ) -> Result<(), StreamError> {
-        if status.is_informational() {
-            return Err(StreamError::Send(h2ring_conn::SendError::InvalidStatus));
-        }
         self.with_conn(|c, now| {
             c.send_sized_response(id, status, headers, content_length, end, now)
         })?

@@ -87,8 +87,9 @@ impl Connection {
         self.send_head(key, status, HeadFields::Plain(headers), end_stream, now)
     }
 
-    /// [`send_response`](Self::send_response) followed by `content-length:
-    /// content_length`, without a field map entry for it.
+    /// [`send_response`](Self::send_response) of a final head followed by
+    /// `content-length: content_length`, without a field map entry for it. A 1xx is
+    /// refused: it never carries content-length (RFC 9110 §8.6).
     pub fn send_sized_response(
         &mut self,
         id: StreamId,
@@ -98,6 +99,9 @@ impl Connection {
         end_stream: bool,
         now: Instant,
     ) -> Result<(), SendError> {
+        if status.is_informational() {
+            return Err(SendError::InvalidStatus);
+        }
         let key = self.key_of(id)?;
         let fields = HeadFields::Sized(headers, content_length);
         self.send_head(key, status, fields, end_stream, now)
