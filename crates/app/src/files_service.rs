@@ -59,8 +59,7 @@ impl FilesService {
 }
 
 impl Service for FilesService {
-    fn call(&self, req: Request, cx: Context) -> impl Future<Output = Response> + 'static {
-        let mut req = req;
+    fn call(&self, mut req: Request, cx: Context) -> impl Future<Output = Response> + 'static {
         match self.call_now(&mut req, &cx) {
             Some(response) => FilesFuture::Now(std::future::ready(response)),
             None => FilesFuture::Upload(Box::pin(discard_upload(req))),

@@ -17,8 +17,8 @@ use super::shared::ConnShared;
 use crate::runtime::ConnInfo;
 use crate::service::{ConnState, Service, StreamError};
 
-/// Octets asked of the socket per read. Large enough to take many small requests in one
-/// syscall; the buffer is released while the connection is idle.
+/// Octets asked of the socket per read (the per-core scratch buffer's size). Large enough
+/// to take many small requests in one syscall.
 const READ_CHUNK: usize = 16 * 1024;
 /// Loop turns one wake-up may take before yielding, so a busy connection cannot starve
 /// the others on its core.
@@ -34,11 +34,11 @@ const MIN_WRITE_BUDGET: usize = 64 * 1024;
 const MAX_WRITE_BUDGET: usize = 1024 * 1024;
 /// A socket that refuses our bytes this long has a slow reader: back to the small budget.
 const SLOW_READER: std::time::Duration = std::time::Duration::from_millis(200);
-/// A connection idle this long gives back its socket buffers and the memory its streams
-/// left behind (see `Connection::release_idle_memory`). Not at once: under load a
-/// connection is idle between every two bursts of requests, and releasing then regrew the
-/// buffers, the stream map and the scheduler and emptied the HPACK memos once per burst
-/// (the read buffer alone is 16 KiB taken and zeroed again per burst).
+/// A connection idle this long gives back its socket buffers (a large write buffer goes
+/// at once, see `release_large_write_buffer`) and the memory its streams left behind (see
+/// `Connection::release_idle_memory`). Not at once: under load a connection is idle
+/// between every two bursts of requests, and releasing then regrew the buffers, the
+/// stream map and the scheduler and emptied the HPACK memos once per burst.
 const IDLE_RELEASE_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
 
 thread_local! {
