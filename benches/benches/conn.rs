@@ -6,10 +6,9 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, Criterion};
-use h2ring_benches::{allocations, CountingAllocator};
+use h2ring_benches::{allocations, first_and_repeated_blocks, CountingAllocator};
 use h2ring_conn::{Config, Connection, Event};
 use h2ring_frame::{encode_header_block, Frame, Settings, StreamId, WindowUpdate, PREFACE};
-use h2ring_hpack::hpack;
 use http::{HeaderMap, StatusCode};
 
 #[global_allocator]
@@ -63,17 +62,7 @@ impl Bench {
         let mut output = BytesMut::with_capacity(64 * 1024);
         conn.poll_transmit(&mut output, now);
         output.clear();
-        let mut encoder = hpack::Encoder::new();
-        let mut first = BytesMut::new();
-        encoder.begin_block(&mut first);
-        for &(n, v) in fields {
-            encoder.encode_field(n, v, &mut first);
-        }
-        let mut steady = BytesMut::new();
-        encoder.begin_block(&mut steady);
-        for &(n, v) in fields {
-            encoder.encode_field(n, v, &mut steady);
-        }
+        let (first, steady) = first_and_repeated_blocks(fields);
         let mut bench = Bench {
             conn,
             now,

@@ -10,11 +10,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
 use h2ring::static_files::StaticFiles;
 use h2ring::{Body, Context, CoreContext, Cores, Request, Response, Server, Service};
-use h2ring_benches::{allocations, report_sites, CountingAllocator};
-use h2ring_hpack::hpack;
+use h2ring_benches::{allocations, first_and_repeated_blocks, report_sites, CountingAllocator};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
@@ -63,17 +61,7 @@ impl Client {
             (b":path", path.as_bytes()),
             (b"user-agent", b"h2load nghttp2/1.52.0"),
         ];
-        let mut encoder = hpack::Encoder::new();
-        let mut first = BytesMut::new();
-        encoder.begin_block(&mut first);
-        for (n, v) in fields {
-            encoder.encode_field(n, v, &mut first);
-        }
-        let mut steady = BytesMut::new();
-        encoder.begin_block(&mut steady);
-        for (n, v) in fields {
-            encoder.encode_field(n, v, &mut steady);
-        }
+        let (first, steady) = first_and_repeated_blocks(&fields);
         let mut client = Client {
             sock,
             out: Vec::with_capacity(64 * 1024),

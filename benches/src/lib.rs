@@ -4,6 +4,26 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::BytesMut;
+use h2ring_hpack::hpack;
+
+/// A request's header block as one HPACK encoder writes it the first time (literals that
+/// fill the dynamic table) and from then on (every field a table index, as h2load sends a
+/// repeated request).
+pub fn first_and_repeated_blocks(fields: &[(&[u8], &[u8])]) -> (BytesMut, BytesMut) {
+    let mut encoder = hpack::Encoder::new();
+    let mut block = || {
+        let mut out = BytesMut::new();
+        encoder.begin_block(&mut out);
+        for &(name, value) in fields {
+            encoder.encode_field(name, value, &mut out);
+        }
+        out
+    };
+    let first = block();
+    (first, block())
+}
+
 /// Counts every allocation (and reallocation) made through it.
 pub struct CountingAllocator;
 
