@@ -24,31 +24,40 @@ pub fn first_and_repeated_blocks(fields: &[(&[u8], &[u8])]) -> (BytesMut, BytesM
     (first, block())
 }
 
-/// Counts every allocation (and reallocation) made through it.
+/// Counts every allocation (and reallocation) made through it, and the octets live.
 pub struct CountingAllocator;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+/// Octets allocated and not yet freed (requested sizes, not the allocator's rounding).
+static LIVE_BYTES: AtomicU64 = AtomicU64::new(0);
 
 // SAFETY: every call is forwarded unchanged to the system allocator; the counter is a
 // relaxed atomic that never affects the memory handed out.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        report_site();
+        LIVE_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        report_site(layout.size());
         // SAFETY: same contract as ours, forwarded.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as u64, Ordering::Relaxed);
         // SAFETY: same contract as ours, forwarded.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        report_site();
+        report_site(new_size);
         // SAFETY: same contract as ours, forwarded.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            LIVE_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+            LIVE_BYTES.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        }
+        new
     }
 }
 
@@ -67,7 +76,7 @@ pub fn report_sites(n: u64) {
     SITES_LEFT.store(n, Ordering::Relaxed);
 }
 
-fn report_site() {
+fn report_site(size: usize) {
     if SITES_LEFT.load(Ordering::Relaxed) == 0 {
         return;
     }
@@ -81,7 +90,7 @@ fn report_site() {
             .is_ok()
         {
             eprintln!(
-                "allocation site:\n{}",
+                "allocation site ({size} octets):\n{}",
                 std::backtrace::Backtrace::force_capture()
             );
         }
@@ -92,6 +101,11 @@ fn report_site() {
 /// Allocations so far (process-wide).
 pub fn allocations() -> u64 {
     ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+/// Heap octets live now (process-wide), as requested of the allocator.
+pub fn live_bytes() -> u64 {
+    LIVE_BYTES.load(Ordering::Relaxed)
 }
 
 #[cfg(test)]
@@ -107,5 +121,14 @@ mod tests {
         let v: Vec<u8> = Vec::with_capacity(10);
         std::hint::black_box(&v);
         assert!(allocations() > before);
+    }
+
+    #[test]
+    fn tracks_live_bytes() {
+        // Other tests run on other threads, so only this allocation's own size is certain
+        // to be in the count while it lives: compare with a large, unusual size.
+        let v: Vec<u8> = Vec::with_capacity(3 << 20);
+        std::hint::black_box(&v);
+        assert!(live_bytes() >= 3 << 20);
     }
 }
