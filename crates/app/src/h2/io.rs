@@ -115,7 +115,7 @@ where
     S: Service,
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::new(services.core.conn_config().clone(), Instant::now());
+    let conn = Connection::new(services.core.shared_conn_config(), Instant::now());
     serve(stream, read_ahead, conn, info, services)
 }
 

@@ -49,7 +49,8 @@ pub(crate) struct CoreParams {
     pub accept_backoff: Duration,
     pub conn_queue: TaskQueueHandle,
     pub handler_queue: TaskQueueHandle,
-    pub conn_config: ConnConfig,
+    /// Normalized once per core; every connection on the core shares it.
+    pub conn_config: Rc<ConnConfig>,
 }
 
 /// The registry of one core. Shared by `Rc` between the accept loops, the
@@ -133,6 +134,11 @@ impl CoreContext {
     /// The HTTP/2 connection settings from `ServerConfig::conn`.
     pub fn conn_config(&self) -> &ConnConfig {
         &self.state.params.conn_config
+    }
+
+    /// The same settings as the core's shared `Rc`, for connections to point at.
+    pub(crate) fn shared_conn_config(&self) -> Rc<ConnConfig> {
+        Rc::clone(&self.state.params.conn_config)
     }
 
     /// Task queue (`Latency::NotImportant`) where request handlers should be

@@ -99,7 +99,7 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<Result<(), String>>) ->
         accept_backoff: setup.accept_backoff,
         conn_queue,
         handler_queue,
-        conn_config: setup.conn_config,
+        conn_config: Rc::new(setup.conn_config.normalized()),
     });
     let on_conn = (setup.factory)(&CoreContext {
         state: Rc::clone(&state),

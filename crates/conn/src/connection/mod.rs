@@ -87,7 +87,7 @@ impl Default for PeerSettings {
 /// Not `Send`: it lives on the core that accepted the connection, and so does everything
 /// that refers to it.
 pub struct Connection {
-    config: Config,
+    config: Rc<Config>,
     phase: Phase,
     decoder: Decoder,
     heads: HeadDecoder,
@@ -139,17 +139,35 @@ pub struct Connection {
     _not_send: std::marker::PhantomData<Rc<()>>,
 }
 
+/// `config` brought into the protocol's ranges, still shared when it already was.
+fn normalized_shared(config: Rc<Config>) -> Rc<Config> {
+    let normalized = (*config).clone().normalized();
+    if normalized == *config {
+        config
+    } else {
+        Rc::new(normalized)
+    }
+}
+
 impl Connection {
     /// A connection that has just been accepted. Our SETTINGS (and the connection-window
     /// WINDOW_UPDATE) are queued at once: the server preface may be sent without waiting
     /// for the client's (§3.4).
-    pub fn new(config: Config, now: Instant) -> Self {
+    ///
+    /// `config` may be a `Config` or an `Rc<Config>`: a server passes the one its core
+    /// shares, so each connection holds a pointer to it instead of its own copy (idle
+    /// connections should cost little).
+    pub fn new(config: impl Into<Rc<Config>>, now: Instant) -> Self {
         Self::with_scheduler(config, Box::new(ExtensiblePriorityScheduler::new()), now)
     }
 
     /// Same, with another write scheduler.
-    pub fn with_scheduler(config: Config, scheduler: Box<dyn Scheduler>, now: Instant) -> Self {
-        let config = config.normalized();
+    pub fn with_scheduler(
+        config: impl Into<Rc<Config>>,
+        scheduler: Box<dyn Scheduler>,
+        now: Instant,
+    ) -> Self {
+        let config = normalized_shared(config.into());
         let mut decoder = Decoder::new();
         decoder.set_max_frame_size(config.max_frame_size);
         let limits = HeadLimits {
