@@ -3,14 +3,17 @@
 //! client preface → h2c prior knowledge, anything else → HTTP/1.1, which may upgrade).
 
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
 
 use crate::h2::dispatch::CoreServices;
-use crate::runtime::{ConnInfo, ConnectionFn, CoreContext};
+use crate::runtime::{ConnInfo, ConnectionFn, ConnectionFuture, CoreContext};
 use crate::service::{Context, Request, Response, Service};
 use crate::sniff::{sniff, Sniffed};
 use crate::tls::{handshake, NegotiatedProtocol, TlsAcceptor, TlsInfo};
@@ -34,7 +37,7 @@ pub fn connection_fn<S: Service>(
         handlers: Rc::new(Cell::new(0)),
         tls: tls.map(|a| (a.for_core(), a.handshake_timeout())),
     });
-    Rc::new(move |stream, info| Box::pin(serve_connection(stream, info, shared.clone())))
+    Rc::new(move |stream, info| serve_connection(stream, info, shared.clone()))
 }
 
 /// What every connection on one core shares.
@@ -101,80 +104,120 @@ impl<S: Service> Service for WithTls<S> {
     }
 }
 
-async fn serve_connection<S: Service>(
+/// The connection's future. Each path (TLS or cleartext) is its own [`Handoff`]: the
+/// connection holds only the path it runs, and once the protocol is known only that
+/// protocol's serve loop, not what it took to get there (a TLS handshake is kilobytes, the
+/// sniffer's read buffer 4 KiB; idle h2c connections should cost little).
+fn serve_connection<S: Service>(
     stream: glommio::net::TcpStream,
     info: ConnInfo,
     per_core: Rc<PerCore<S>>,
-) {
-    // Each path is boxed: the connection's future then holds only the path it runs, not
-    // the largest of them (a TLS session is kilobytes; idle h2c connections should cost
-    // little).
+) -> ConnectionFuture {
     match per_core.tls.clone() {
-        Some((config, timeout)) => {
-            Box::pin(serve_tls(stream, info, config, timeout, per_core)).await
-        }
-        None => Box::pin(serve_cleartext(stream, info, per_core)).await,
+        Some((config, timeout)) => serve_tls(stream, info, config, timeout, per_core),
+        None => serve_cleartext(stream, info, per_core),
     }
 }
 
-async fn serve_tls<S: Service>(
+fn serve_tls<S: Service>(
     stream: glommio::net::TcpStream,
     info: ConnInfo,
     config: Arc<rustls::ServerConfig>,
     timeout: Duration,
     per_core: Rc<PerCore<S>>,
-) {
-    let done = match handshake(stream, config, timeout).await {
-        Ok(done) => done,
-        Err(e) => {
-            tracing::debug!(peer = %info.peer, "TLS handshake failed: {e}");
-            return;
-        }
-    };
-    let services = per_core.services_with_tls(done.info);
-    match done.protocol {
-        NegotiatedProtocol::Http2 => {
-            Box::pin(crate::h2::io::serve_new(
+) -> ConnectionFuture {
+    Handoff::boxed(async move {
+        let done = match handshake(stream, config, timeout).await {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::debug!(peer = %info.peer, "TLS handshake failed: {e}");
+                return None;
+            }
+        };
+        let services = per_core.services_with_tls(done.info);
+        let serving: ConnectionFuture = match done.protocol {
+            NegotiatedProtocol::Http2 => Box::pin(crate::h2::io::serve_new(
                 done.stream,
                 BytesMut::new(),
                 info,
                 services,
-            ))
-            .await
-        }
-        NegotiatedProtocol::Http11 => {
-            Box::pin(crate::http1::serve(
+            )),
+            NegotiatedProtocol::Http11 => Box::pin(crate::http1::serve(
                 done.stream,
                 BytesMut::new(),
                 info,
                 services,
                 true,
-            ))
-            .await
-        }
-    }
+            )),
+        };
+        Some(serving)
+    })
 }
 
-async fn serve_cleartext<S: Service>(
+fn serve_cleartext<S: Service>(
     mut stream: glommio::net::TcpStream,
     info: ConnInfo,
     per_core: Rc<PerCore<S>>,
-) {
-    let services = per_core.services();
-    // Boxed too: the sniffer's read buffer is freed once the protocol is known.
-    let sniffed = Box::pin(sniff(
-        &mut stream,
-        per_core.core.conn_config().preface_timeout,
-    ))
-    .await;
-    match sniffed {
-        Sniffed::Http2(read) => {
-            Box::pin(crate::h2::io::serve_new(stream, read, info, services)).await
+) -> ConnectionFuture {
+    Handoff::boxed(async move {
+        let timeout = per_core.core.conn_config().preface_timeout;
+        let services = per_core.services();
+        let serving: ConnectionFuture = match sniff(&mut stream, timeout).await {
+            Sniffed::Http2(read) => {
+                Box::pin(crate::h2::io::serve_new(stream, read, info, services))
+            }
+            Sniffed::Http1(read) => {
+                Box::pin(crate::http1::serve(stream, read, info, services, false))
+            }
+            Sniffed::Gone => return None,
+        };
+        Some(serving)
+    })
+}
+
+/// A connection served in two steps: a first one (a TLS handshake, sniffing the protocol)
+/// that ends by building the second (that protocol's serve loop). One `async fn` awaiting
+/// both would keep the first step's state, and the transport it moved on, in the
+/// connection's future for as long as the connection lives; here the first step's box is
+/// freed when the second starts, and what stays is two pointers.
+enum Handoff<F> {
+    Preparing(Pin<Box<F>>),
+    Serving(ConnectionFuture),
+    Done,
+}
+
+impl<F> Handoff<F>
+where
+    F: Future<Output = Option<ConnectionFuture>> + 'static,
+{
+    fn boxed(first: F) -> ConnectionFuture {
+        Box::pin(Handoff::Preparing(Box::pin(first)))
+    }
+}
+
+impl<F> Future for Handoff<F>
+where
+    F: Future<Output = Option<ConnectionFuture>>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        // Every variant holds its future behind a `Pin<Box>`: `Handoff` is `Unpin`.
+        let this = self.get_mut();
+        loop {
+            match this {
+                Handoff::Preparing(first) => match first.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(serving)) => *this = Handoff::Serving(serving),
+                    Poll::Ready(None) => *this = Handoff::Done,
+                },
+                Handoff::Serving(serving) => {
+                    ready!(serving.as_mut().poll(cx));
+                    *this = Handoff::Done;
+                }
+                Handoff::Done => return Poll::Ready(()),
+            }
         }
-        Sniffed::Http1(read) => {
-            Box::pin(crate::http1::serve(stream, read, info, services, false)).await
-        }
-        Sniffed::Gone => {}
     }
 }
 
@@ -195,8 +238,10 @@ mod future_sizes {
 
     #[test]
     fn connection_futures_stay_small() {
-        let outer = size_of_future(super::serve_connection::<Svc>);
-        let cleartext = size_of_future(super::serve_cleartext::<Svc>);
+        // What an idle h2c connection's task holds: the handoff (two pointers' worth) and
+        // the HTTP/2 driver's future behind it; the sniffer's state is gone by then.
+        type Step = std::future::Ready<Option<crate::runtime::ConnectionFuture>>;
+        let handoff = std::mem::size_of::<super::Handoff<Step>>();
         let h2 = size_of_future(
             |a: glommio::net::TcpStream,
              b: crate::ConnInfo,
@@ -204,17 +249,16 @@ mod future_sizes {
                 crate::h2::io::serve(
                     a,
                     bytes::BytesMut::new(),
-                    h2ring_conn::Connection::new(Default::default(), std::time::Instant::now()),
+                    h2ring_conn::Connection::new(
+                        h2ring_conn::Config::default(),
+                        std::time::Instant::now(),
+                    ),
                     b,
                     c,
                 )
             },
         );
-        assert!(outer <= 512, "serve_connection future is {outer} bytes");
-        assert!(
-            cleartext <= 1024,
-            "serve_cleartext future is {cleartext} bytes"
-        );
-        assert!(h2 <= 1536, "h2 driver future is {h2} bytes");
+        assert!(handoff <= 24, "connection handoff is {handoff} bytes");
+        assert!(h2 <= 1024, "h2 driver future is {h2} bytes");
     }
 }
