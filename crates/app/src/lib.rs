@@ -57,6 +57,7 @@ pub mod metrics;
 mod prepared;
 mod respond;
 pub mod runtime;
+mod scratch;
 pub mod serve;
 pub mod service;
 pub mod shutdown;

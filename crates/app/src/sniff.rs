@@ -2,16 +2,21 @@
 //! with the HTTP/2 client connection preface (RFC 9113 §3.4). The octets read are handed
 //! on, so nothing is lost and nothing is peeked twice.
 
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use futures_lite::future;
-use futures_lite::io::{AsyncRead, AsyncReadExt};
+use futures_lite::io::AsyncRead;
+
+use crate::scratch::Layer;
 
 /// The HTTP/2 client connection preface (RFC 9113 §3.4).
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-/// Octets read per attempt while sniffing.
-const SNIFF_CHUNK: usize = 4096;
+/// Octets read per attempt while sniffing: a first packet (preface, SETTINGS, the first
+/// requests) is usually read whole, so the serve loop starts with it in hand.
+const SNIFF_CHUNK: usize = 16 * 1024;
 
 /// What the first octets said.
 #[derive(Debug, PartialEq, Eq)]
@@ -36,12 +41,21 @@ pub fn classify(read: &[u8]) -> Option<bool> {
 /// Reads until the preface is either complete or ruled out, within `timeout`.
 pub async fn sniff<T: AsyncRead + Unpin>(stream: &mut T, timeout: Duration) -> Sniffed {
     let mut read = BytesMut::new();
+    // Reads go through the core's shared buffer, so a connection that has not spoken
+    // yet holds only what it sent (ten thousand connecting at once used to hold a 4 KiB
+    // buffer each).
     let reading = async {
-        let mut chunk = [0u8; SNIFF_CHUNK];
         loop {
-            match stream.read(&mut chunk).await {
+            let got = poll_fn(|cx| {
+                Layer::Plaintext.poll_read(Pin::new(&mut *stream), cx, SNIFF_CHUNK, |chunk| {
+                    read.extend_from_slice(chunk);
+                    chunk.len()
+                })
+            })
+            .await;
+            match got {
                 Ok(0) | Err(_) => return Sniffed::Gone,
-                Ok(n) => read.extend_from_slice(&chunk[..n]),
+                Ok(_) => {}
             }
             match classify(&read) {
                 Some(true) => return Sniffed::Http2(std::mem::take(&mut read)),

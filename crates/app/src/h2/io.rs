@@ -15,10 +15,11 @@ use h2ring_conn::Connection;
 use super::dispatch::{dispatch, CoreServices};
 use super::shared::ConnShared;
 use crate::runtime::ConnInfo;
+use crate::scratch::Layer;
 use crate::service::{ConnState, Service, StreamError};
 
-/// Octets asked of the socket per read (the per-core scratch buffer's size). Large enough
-/// to take many small requests in one syscall.
+/// Octets asked of the socket per read. Large enough to take many small requests in
+/// one syscall.
 const READ_CHUNK: usize = 16 * 1024;
 /// Loop turns one wake-up may take before yielding, so a busy connection cannot starve
 /// the others on its core.
@@ -40,15 +41,6 @@ const SLOW_READER: std::time::Duration = std::time::Duration::from_millis(200);
 /// between every two bursts of requests, and releasing then regrew the buffers, the
 /// stream map and the scheduler and emptied the HPACK memos once per burst.
 const IDLE_RELEASE_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
-
-thread_local! {
-    // One read buffer per core, zeroed once: reads land here and only the octets read are
-    // copied into the connection's buffer. Reading straight into spare capacity meant
-    // zero-filling it (safe Rust has no uninitialised reads) — 16 KiB per read, 2% of a
-    // busy core. `poll_read` borrows it only for the call, so connections can share it.
-    static READ_SCRATCH: std::cell::RefCell<Vec<u8>> =
-        std::cell::RefCell::new(vec![0; READ_CHUNK]);
-}
 
 enum ReadOutcome {
     Data,
@@ -282,17 +274,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
     }
 
     fn read(&mut self, cx: &mut Context<'_>) -> ReadOutcome {
-        READ_SCRATCH.with_borrow_mut(|scratch| {
-            let result = Pin::new(&mut self.stream).poll_read(cx, scratch);
-            match result {
-                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => ReadOutcome::Closed,
-                Poll::Ready(Ok(n)) => {
-                    self.rbuf.extend_from_slice(&scratch[..n]);
-                    ReadOutcome::Data
-                }
-                Poll::Pending => ReadOutcome::Pending,
-            }
-        })
+        let rbuf = &mut self.rbuf;
+        let got = Layer::Plaintext.poll_read(Pin::new(&mut self.stream), cx, READ_CHUNK, |read| {
+            rbuf.extend_from_slice(read);
+            read.len()
+        });
+        match got {
+            Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => ReadOutcome::Closed,
+            Poll::Ready(Ok(_)) => ReadOutcome::Data,
+            Poll::Pending => ReadOutcome::Pending,
+        }
     }
 
     /// Writes what the connection produced; `Err` when the socket is broken.

@@ -22,6 +22,7 @@ use super::upgrade::{h2c_upgrade, Upgrade};
 use crate::h2::dispatch::CoreServices;
 use crate::h2::shared::StreamSlot;
 use crate::runtime::ConnInfo;
+use crate::scratch::Layer;
 use crate::service::{ConnState, Service, StreamError};
 
 /// Time a client gets to send a complete request head (and, between requests, the idle
@@ -181,22 +182,20 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
         if !wanted || self.rbuf.len() >= super::parse::MAX_HEAD_BYTES + READ_CHUNK {
             return Ok(false);
         }
-        let start = self.rbuf.len();
-        self.rbuf.resize(start + READ_CHUNK, 0);
-        let got = Pin::new(&mut *self.stream).poll_read(cx, &mut self.rbuf[start..]);
+        let rbuf = &mut self.rbuf;
+        let got = Layer::Plaintext.poll_read(Pin::new(&mut *self.stream), cx, READ_CHUNK, |read| {
+            rbuf.extend_from_slice(read);
+            read.len()
+        });
         match got {
             Poll::Ready(Ok(n)) => {
-                self.rbuf.truncate(start + n);
                 if n == 0 {
                     self.eof = true;
                 }
                 Ok(true)
             }
             Poll::Ready(Err(_)) => Err(()),
-            Poll::Pending => {
-                self.rbuf.truncate(start);
-                Ok(false)
-            }
+            Poll::Pending => Ok(false),
         }
     }
 

@@ -10,6 +10,8 @@ use std::task::{Context, Poll};
 use futures_lite::io::{AsyncRead, AsyncWrite};
 use rustls::ServerConnection;
 
+use crate::scratch::Layer;
+
 /// Ciphertext octets asked of the transport per read (one full TLS record and a header).
 const CIPHERTEXT_CHUNK: usize = 16 * 1024 + 512;
 /// Encrypted output buffered beyond this makes `poll_write` wait for the socket, so a
@@ -53,6 +55,40 @@ fn tls_error(e: rustls::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
+/// How much of some ciphertext rustls took, and whether processing it failed.
+struct Fed {
+    taken: usize,
+    result: io::Result<()>,
+}
+
+/// Gives `ciphertext` to rustls until it takes no more, processing each piece; an empty
+/// `ciphertext` tells it the transport ended.
+fn feed(tls: &mut ServerConnection, ciphertext: &[u8]) -> Fed {
+    let mut rest = ciphertext;
+    loop {
+        let result = match tls.read_tls(&mut rest) {
+            Ok(n) => tls.process_new_packets().map(|_| n).map_err(tls_error),
+            Err(e) => Err(e),
+        };
+        let taken = ciphertext.len() - rest.len();
+        match result {
+            Ok(n) if n > 0 && !rest.is_empty() => {}
+            Ok(_) => {
+                return Fed {
+                    taken,
+                    result: Ok(()),
+                }
+            }
+            Err(e) => {
+                return Fed {
+                    taken,
+                    result: Err(e),
+                }
+            }
+        }
+    }
+}
+
 impl<T: AsyncRead + AsyncWrite + Unpin> TlsStream<T> {
     /// Moves every record rustls has ready into the write buffer.
     fn encode(&mut self) {
@@ -80,61 +116,45 @@ impl<T: AsyncRead + AsyncWrite + Unpin> TlsStream<T> {
         Poll::Ready(Ok(()))
     }
 
-    /// Feeds buffered ciphertext to rustls and processes it. `Ok(true)` if anything was
-    /// consumed.
-    fn feed(&mut self) -> io::Result<bool> {
-        let mut fed = false;
-        while self.rpos < self.rbuf.len() {
-            let mut rest = &self.rbuf[self.rpos..];
-            let n = self.tls.read_tls(&mut rest)?;
-            self.rpos += n;
-            fed |= n > 0;
-            if let Err(e) = self.tls.process_new_packets() {
-                // Send the alert rustls queued before failing.
-                self.encode();
-                return Err(tls_error(e));
-            }
-            if n == 0 {
-                break;
-            }
-        }
+    /// Feeds ciphertext a read left over (rustls took only part of it) to rustls.
+    fn feed_left_over(&mut self) -> io::Result<()> {
+        let fed = feed(&mut self.tls, &self.rbuf[self.rpos..]);
+        self.rpos += fed.taken;
         if self.rpos == self.rbuf.len() {
             self.rbuf.clear();
             self.rpos = 0;
         }
-        Ok(fed)
+        fed.result.inspect_err(|_| self.encode())
     }
 
-    /// Reads more ciphertext from the transport into rustls.
+    /// Reads more ciphertext from the transport into rustls. The read lands in the core's
+    /// ciphertext buffer and goes straight to rustls; only what rustls cannot take yet is
+    /// kept here, so an idle session holds no read buffer.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.rpos == self.rbuf.len() {
-            let start = self.rbuf.len();
-            self.rbuf.resize(start + CIPHERTEXT_CHUNK, 0);
-            let got = Pin::new(&mut self.io).poll_read(cx, &mut self.rbuf[start..]);
+            let (tls, rbuf) = (&mut self.tls, &mut self.rbuf);
+            let got =
+                Layer::Ciphertext.poll_read(Pin::new(&mut self.io), cx, CIPHERTEXT_CHUNK, |read| {
+                    // Zero octets tell rustls the transport ended.
+                    let fed = feed(tls, read);
+                    rbuf.extend_from_slice(&read[fed.taken..]);
+                    (read.is_empty(), fed.result)
+                });
             match got {
-                Poll::Ready(Ok(n)) => {
-                    self.rbuf.truncate(start + n);
-                    if n == 0 {
-                        self.eof = true;
-                        // Tell rustls the transport ended (read_tls of zero octets).
-                        let _ = self.tls.read_tls(&mut io::empty());
-                        if let Err(e) = self.tls.process_new_packets() {
-                            return Poll::Ready(Err(tls_error(e)));
-                        }
+                Poll::Ready(Ok((ended, result))) => {
+                    self.eof |= ended;
+                    if let Err(e) = result {
+                        // Send the alert rustls queued before failing.
+                        self.encode();
+                        return Poll::Ready(Err(e));
                     }
+                    return Poll::Ready(Ok(()));
                 }
-                Poll::Ready(Err(e)) => {
-                    self.rbuf.truncate(start);
-                    return Poll::Ready(Err(e));
-                }
-                Poll::Pending => {
-                    self.rbuf.truncate(start);
-                    return Poll::Pending;
-                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
             }
         }
-        self.feed()?;
-        Poll::Ready(Ok(()))
+        Poll::Ready(self.feed_left_over())
     }
 
     /// Drives the handshake to its end (or failure), flushing its records.
