@@ -14,6 +14,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::BytesMut;
 use futures_lite::io::AsyncRead;
 
 /// The largest read either buffer serves: one full TLS record with its header and
@@ -61,6 +62,24 @@ impl Layer {
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
                 Poll::Pending => Poll::Pending,
             }
+        })
+    }
+
+    /// Reads at most `limit` octets from `stream` onto the end of `into`; `Ok(0)` means
+    /// the stream ended.
+    pub fn poll_append<T>(
+        self,
+        stream: Pin<&mut T>,
+        cx: &mut Context<'_>,
+        limit: usize,
+        into: &mut BytesMut,
+    ) -> Poll<io::Result<usize>>
+    where
+        T: AsyncRead + ?Sized,
+    {
+        self.poll_read(stream, cx, limit, |read| {
+            into.extend_from_slice(read);
+            read.len()
         })
     }
 }

@@ -47,10 +47,7 @@ pub async fn sniff<T: AsyncRead + Unpin>(stream: &mut T, timeout: Duration) -> S
     let reading = async {
         loop {
             let got = poll_fn(|cx| {
-                Layer::Plaintext.poll_read(Pin::new(&mut *stream), cx, SNIFF_CHUNK, |chunk| {
-                    read.extend_from_slice(chunk);
-                    chunk.len()
-                })
+                Layer::Plaintext.poll_append(Pin::new(&mut *stream), cx, SNIFF_CHUNK, &mut read)
             })
             .await;
             match got {

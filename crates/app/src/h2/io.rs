@@ -274,11 +274,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
     }
 
     fn read(&mut self, cx: &mut Context<'_>) -> ReadOutcome {
-        let rbuf = &mut self.rbuf;
-        let got = Layer::Plaintext.poll_read(Pin::new(&mut self.stream), cx, READ_CHUNK, |read| {
-            rbuf.extend_from_slice(read);
-            read.len()
-        });
+        let got = Layer::Plaintext.poll_append(
+            Pin::new(&mut self.stream),
+            cx,
+            READ_CHUNK,
+            &mut self.rbuf,
+        );
         match got {
             Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => ReadOutcome::Closed,
             Poll::Ready(Ok(_)) => ReadOutcome::Data,

@@ -182,11 +182,12 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
         if !wanted || self.rbuf.len() >= super::parse::MAX_HEAD_BYTES + READ_CHUNK {
             return Ok(false);
         }
-        let rbuf = &mut self.rbuf;
-        let got = Layer::Plaintext.poll_read(Pin::new(&mut *self.stream), cx, READ_CHUNK, |read| {
-            rbuf.extend_from_slice(read);
-            read.len()
-        });
+        let got = Layer::Plaintext.poll_append(
+            Pin::new(&mut *self.stream),
+            cx,
+            READ_CHUNK,
+            &mut self.rbuf,
+        );
         match got {
             Poll::Ready(Ok(n)) => {
                 if n == 0 {
