@@ -5,15 +5,13 @@
 
 use std::io::{self, Read, Write};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use futures_lite::io::{AsyncRead, AsyncWrite};
 use rustls::ServerConnection;
 
-use crate::scratch::Layer;
+use crate::scratch::{Layer, MAX_READ};
 
-/// Ciphertext octets asked of the transport per read (one full TLS record and a header).
-const CIPHERTEXT_CHUNK: usize = 16 * 1024 + 512;
 /// Encrypted output buffered beyond this makes `poll_write` wait for the socket, so a
 /// client that does not read cannot grow server memory.
 pub const MAX_PENDING_CIPHERTEXT: usize = 256 * 1024;
@@ -70,19 +68,12 @@ fn feed(tls: &mut ServerConnection, ciphertext: &[u8]) -> Fed {
             Ok(n) => tls.process_new_packets().map(|_| n).map_err(tls_error),
             Err(e) => Err(e),
         };
-        let taken = ciphertext.len() - rest.len();
         match result {
             Ok(n) if n > 0 && !rest.is_empty() => {}
-            Ok(_) => {
+            result => {
                 return Fed {
-                    taken,
-                    result: Ok(()),
-                }
-            }
-            Err(e) => {
-                return Fed {
-                    taken,
-                    result: Err(e),
+                    taken: ciphertext.len() - rest.len(),
+                    result: result.map(drop),
                 }
             }
         }
@@ -124,37 +115,29 @@ impl<T: AsyncRead + AsyncWrite + Unpin> TlsStream<T> {
             self.rbuf.clear();
             self.rpos = 0;
         }
-        fed.result.inspect_err(|_| self.encode())
+        fed.result
     }
 
     /// Reads more ciphertext from the transport into rustls. The read lands in the core's
     /// ciphertext buffer and goes straight to rustls; only what rustls cannot take yet is
     /// kept here, so an idle session holds no read buffer.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.rpos == self.rbuf.len() {
+        let fed = if self.rpos < self.rbuf.len() {
+            self.feed_left_over()
+        } else {
             let (tls, rbuf) = (&mut self.tls, &mut self.rbuf);
-            let got =
-                Layer::Ciphertext.poll_read(Pin::new(&mut self.io), cx, CIPHERTEXT_CHUNK, |read| {
-                    // Zero octets tell rustls the transport ended.
-                    let fed = feed(tls, read);
-                    rbuf.extend_from_slice(&read[fed.taken..]);
-                    (read.is_empty(), fed.result)
-                });
-            match got {
-                Poll::Ready(Ok((ended, result))) => {
-                    self.eof |= ended;
-                    if let Err(e) = result {
-                        // Send the alert rustls queued before failing.
-                        self.encode();
-                        return Poll::Ready(Err(e));
-                    }
-                    return Poll::Ready(Ok(()));
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        Poll::Ready(self.feed_left_over())
+            let read = Layer::Ciphertext.poll_read(Pin::new(&mut self.io), cx, MAX_READ, |read| {
+                // Zero octets tell rustls the transport ended.
+                let fed = feed(tls, read);
+                rbuf.extend_from_slice(&read[fed.taken..]);
+                (read.is_empty(), fed.result)
+            });
+            let (ended, fed) = ready!(read)?;
+            self.eof |= ended;
+            fed
+        };
+        // Send the alert rustls queued before failing.
+        Poll::Ready(fed.inspect_err(|_| self.encode()))
     }
 
     /// Drives the handshake to its end (or failure), flushing its records.
