@@ -1496,6 +1496,16 @@ impl LocalExecutor {
                         // test again here. We can't test *just* here because the main
                         // future is probably the one setting up the task queues and etc.
                         break t.unwrap();
+                    } else if spin_before_park.is_zero() {
+                        // h2ring patch (change 5): with no spinning, park at once. Upstream
+                        // polled once first, and that poll's `io_uring_enter` submitted
+                        // what the tasks just queued (the readiness poll of a read that
+                        // blocked) on its own; parking submits it in the `io_uring_enter`
+                        // that sleeps. Parking polls all the same (`Reactor::wait`).
+                        this.parker
+                            .park()
+                            .expect("Failed to park! This is actually pretty bad!");
+                        pre_time = Instant::now();
                     } else {
                         while !this.reactor.spin_poll_io().unwrap() {
                             if pre_time.elapsed() > spin_before_park {

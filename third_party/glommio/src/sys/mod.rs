@@ -306,6 +306,11 @@ impl SleepNotifier {
     }
 
     pub(crate) fn notify(&self, force: bool) {
+        // h2ring patch (change 4): pairs with the fence a sleeping executor issues between
+        // setting `should_notify` and reading its channels (`Reactor::wait`). Either that
+        // executor sees what was queued before this call, or this call sees
+        // `should_notify` set and writes the eventfd.
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self
             .should_notify
             .compare_exchange(true, false, Ordering::Relaxed, Ordering::Relaxed)

@@ -920,6 +920,28 @@ impl SleepableRing {
         self.ring.raw().ring_fd
     }
 
+    /// h2ring patch: moves queued requests into the SQ without entering the kernel
+    /// (unless the SQ fills up), for `sleep` to submit.
+    fn stage_submissions(&mut self) -> io::Result<usize> {
+        let q = self.submission_queue();
+        let mut queue = q.borrow_mut();
+        self.consume_sqe_queue(&mut queue.submissions, false)
+    }
+
+    /// h2ring patch: `can_sleep`, but SQEs staged for `sleep` to submit are allowed.
+    fn can_sleep_with_staged(&self) -> bool {
+        self.submission_queue.borrow().is_empty() && self.waiting_kernel_collection() == 0
+    }
+
+    /// h2ring patch: whether the next flush of this ring enters the kernel anyway
+    /// (requests or cancellations queued, or SQEs prepared and not yet submitted).
+    fn has_queued_work(&self) -> bool {
+        let queue = self.submission_queue.borrow();
+        !queue.submissions.is_empty()
+            || !queue.cancellations.is_empty()
+            || self.waiting_kernel_submission() > 0
+    }
+
     /// This function prepares a timer that fires unconditionally after a
     /// certain duration. The timer is added at the front of the queue such
     /// that it will be the first SQE submitted the next time we enter the
@@ -1044,66 +1066,73 @@ impl SleepableRing {
         }
     }
 
+    /// h2ring patch (change 5): goes to sleep in one `io_uring_enter` that also submits
+    /// whatever SQEs a sleeping pass staged without entering (`stage_submissions`) —
+    /// typically the readiness poll of the read that just blocked. `link` is the poll on
+    /// the latency ring's fd that wakes this ring when that one has completions; it is
+    /// armed only when the previous one has completed (a pending one fires just the
+    /// same), so a sleep normally adds no SQE of its own. Upstream submitted the staged
+    /// SQEs, then the link poll, then waited: three system calls where this makes one.
+    ///
+    /// If the kernel takes fewer SQEs than were ready it returns without waiting; a link
+    /// poll it did not take is turned into a no-op, so a sleep never happens unlinked.
     fn sleep(&mut self, link: &Source) -> io::Result<usize> {
-        assert_eq!(
-            self.waiting_kernel_submission(),
-            0,
-            "sleeping with pending SQEs"
-        );
-        if let Some(mut sqe) = self.ring.sq().prepare_sqe() {
-            let sqe_ptr = unsafe { sqe.raw_mut() as *mut _ };
-            let op = UringDescriptor {
-                fd: link.raw(),
-                flags: SubmissionFlags::empty(),
-                user_data: to_user_data(
-                    self.source_map
-                        .borrow_mut()
-                        .add_source(link, self.submission_queue.clone()),
-                ),
-                args: UringOpDescriptor::PollAdd(common_flags() | read_flags()),
-            };
-            fill_sqe(
-                &mut sqe,
-                &op,
-                DmaBuffer::new,
-                &mut self.source_map.borrow_mut(),
-            );
-
-            // We have now prepared the SQE that links the two rings. We now need to submit
-            // it successfully to be able to safely sleep.
-
-            if self
-                .submit_sqes()
-                .or_else(Reactor::busy_ok)
-                .or_else(Reactor::again_ok)
-                .or_else(Reactor::intr_ok)?
-                != 1
-            {
-                // We failed to submit the `SQE` that links the rings. Just can't sleep.
-                // Waiting here is unsafe because we could end up waiting much longer than
-                // needed.
-                // We make the SQE a no-op and return
-                unsafe { crate::uring_sys::io_uring_prep_nop(sqe_ptr) };
-                Err(io::Error::from_raw_os_error(libc::EBUSY))
-            } else {
-                // The rings are linked. Goodnight!
-                self.ring
-                    .cq()
-                    .wait(1)
-                    .map(|_| 1)
-                    .or_else(Reactor::busy_ok)
-                    .or_else(Reactor::again_ok)
-                    .or_else(Reactor::intr_ok)
+        let mut link_sqe = None;
+        if !link.is_enqueued() {
+            match self.ring.sq().prepare_sqe() {
+                Some(mut sqe) => {
+                    link_sqe = Some(unsafe { sqe.raw_mut() as *mut _ });
+                    let op = UringDescriptor {
+                        fd: link.raw(),
+                        flags: SubmissionFlags::empty(),
+                        user_data: to_user_data(
+                            self.source_map
+                                .borrow_mut()
+                                .add_source(link, self.submission_queue.clone()),
+                        ),
+                        args: UringOpDescriptor::PollAdd(common_flags() | read_flags()),
+                    };
+                    fill_sqe(
+                        &mut sqe,
+                        &op,
+                        DmaBuffer::new,
+                        &mut self.source_map.borrow_mut(),
+                    );
+                }
+                None => {
+                    // Can't link rings because the SQ is full. Just can't sleep.
+                    // Submit what we have, once we're out of here we'll consume them
+                    // and at some point will be able to sleep again.
+                    return self
+                        .submit_sqes()
+                        .or_else(Reactor::busy_ok)
+                        .or_else(Reactor::again_ok)
+                        .or_else(Reactor::intr_ok);
+                }
             }
-        } else {
-            // Can't link rings because we ran out of `CQE`s. Just can't sleep.
-            // Submit what we have, once we're out of here we'll consume them
-            // and at some point will be able to sleep again.
-            self.submit_sqes()
-                .or_else(Reactor::busy_ok)
-                .or_else(Reactor::again_ok)
-                .or_else(Reactor::intr_ok)
         }
+        let ready = self.waiting_kernel_submission();
+        let submitted = if ready == 0 {
+            self.ring.cq().wait(1).map(|_| 0)
+        } else {
+            self.ring.submit_sqes_and_wait(1).map(|n| n as usize)
+        };
+        let submitted = submitted
+            .or_else(Reactor::busy_ok)
+            .or_else(Reactor::again_ok)
+            .or_else(Reactor::intr_ok)?;
+        self.in_kernel += submitted;
+        if submitted < ready {
+            if let Some(sqe_ptr) = link_sqe {
+                // The link poll is the last SQE prepared, so the kernel did not take it.
+                // Its completion (whenever the no-op is submitted) ends `link`'s
+                // enqueued state, and a later sleep arms a fresh one; until then a sleep
+                // submits the no-op and returns at once.
+                unsafe { crate::uring_sys::io_uring_prep_nop(sqe_ptr) };
+            }
+            return Err(io::Error::from_raw_os_error(libc::EBUSY));
+        }
+        Ok(1)
     }
 }
 
@@ -1229,6 +1258,8 @@ pub(crate) struct Reactor {
     throughput_preemption_timeout_src: Cell<Option<Source>>,
 
     link_fd: RawFd,
+    // h2ring patch: the poll that links the latency ring to the main ring for sleeping.
+    link_rings_src: Cell<Option<Source>>,
 
     // This keeps the `eventfd` alive. Drop will close it when we're done
     notifier: Arc<sys::SleepNotifier>,
@@ -1362,6 +1393,7 @@ impl Reactor {
             throughput_preemption_timeout_src: Cell::new(None),
             blocking_thread,
             link_fd,
+            link_rings_src: Cell::new(None),
             notifier,
             eventfd_src,
             source_map,
@@ -1732,14 +1764,22 @@ impl Reactor {
     /// We may not be able to register an `SQE` at this point, so we return an
     /// Error and will just not sleep.
     fn link_rings_and_sleep(&self, ring: &mut SleepableRing) -> io::Result<()> {
-        let link_rings = Source::new(
-            IoRequirements::default(),
-            self.link_fd,
-            SourceType::LinkRings,
-            None,
-            None,
-        );
-        ring.sleep(&link_rings).or_else(Self::busy_ok).map(|_| {})
+        // h2ring patch (change 5): one link source, kept; `sleep` rearms it once its poll
+        // has completed. Upstream made a new one per sleep and never cancelled the old
+        // (a `LinkRings` poll is not cancelled on drop), so the polls piled up on the
+        // latency ring's fd until that ring next completed something.
+        let link = self.link_rings_src.take().unwrap_or_else(|| {
+            Source::new(
+                IoRequirements::default(),
+                self.link_fd,
+                SourceType::LinkRings,
+                None,
+                None,
+            )
+        });
+        let slept = ring.sleep(&link).or_else(Self::busy_ok).map(|_| {});
+        self.link_rings_src.set(Some(link));
+        slept
     }
 
     pub(crate) fn poll_io(&self, woke: &mut usize) -> io::Result<()> {
@@ -1856,21 +1896,50 @@ impl Reactor {
             latency_timer = Some(lat_ring.prepare_latency_preemption_timer(slice));
             latency_deadline = Some(now + slice);
         }
-        // Schedule the throughput-based timeout immediately: it won't matter if we end
-        // up sleeping.
-        self.throughput_preemption_timeout_src.replace(Some(
-            main_ring.prepare_throughput_preemption_timer(
-                self.ring_depth() as u32,
-                self.eventfd_src.raw(),
-            ),
-        ));
+        // h2ring patch (change 3): the throughput preemption timer (a timeout counting
+        // main-ring completions, linked to a write that preempts through the latency
+        // ring) is refreshed only by a pass that runs tasks next and enters the kernel
+        // anyway; upstream cancelled and re-armed it on every pass, three SQEs and, when
+        // nothing else was queued, an `io_uring_enter` of its own — one of them between a
+        // wake-up and the woken task, on the latency path of a one-request-at-a-time
+        // server. A kept timer counts completions since it was armed rather than since
+        // this pass, so it may fire early (one extra preemption, no later than required).
+        // A pass that may sleep leaves it alone: no task runs until something completes.
+        let throughput_timer = self
+            .throughput_preemption_timeout_src
+            .take()
+            .filter(|src| src.result().is_none());
+        let throughput_timer = match (throughput_timer, preempt) {
+            (timer, None) => timer,
+            (Some(timer), Some(_)) if !main_ring.has_queued_work() => Some(timer),
+            (old, Some(_)) => {
+                drop(old);
+                Some(main_ring.prepare_throughput_preemption_timer(
+                    self.ring_depth() as u32,
+                    self.eventfd_src.raw(),
+                ))
+            }
+        };
+        self.throughput_preemption_timeout_src.set(throughput_timer);
 
         // This will only dispatch if we run out of sqes. Which means until
         // flush_rings! nothing is really send to the kernel...
         flush_cancellations!(into &mut woke; lat_ring, poll_ring, main_ring);
         // ... which happens right here. If you ever reorder this code just
         // be careful about this dependency.
-        flush_rings!(lat_ring, poll_ring, main_ring)?;
+        flush_rings!(lat_ring, poll_ring)?;
+        // h2ring patch (change 5): a pass that may sleep only stages the main ring's SQEs;
+        // the `io_uring_enter` that sleeps submits them (`SleepableRing::sleep`), and
+        // if this pass does not sleep after all, the next one's flush does.
+        if preempt.is_some() {
+            flush_rings!(main_ring)?;
+        } else {
+            main_ring
+                .stage_submissions()
+                .or_else(Reactor::busy_ok)
+                .or_else(Reactor::again_ok)
+                .or_else(Reactor::intr_ok)?;
+        }
         // pick up the results of any cancellations
         consume_rings!(into &mut woke; lat_ring, poll_ring, main_ring);
 
@@ -1878,7 +1947,7 @@ impl Reactor {
         let should_sleep = preempt.is_none()
             && (woke == 0)
             && poll_ring.can_sleep()
-            && main_ring.can_sleep()
+            && main_ring.can_sleep_with_staged()
             && lat_ring.can_sleep();
 
         if should_sleep {
@@ -1898,10 +1967,15 @@ impl Reactor {
             // last time until now it could be that something happened in a remote executor
             // that opened up room. If it did we bail on sleep and go process it.
             self.notifier.prepare_to_sleep();
-            // See https://www.scylladb.com/2018/02/15/memory-barriers-seastar-linux/ for
-            // details. This translates to `sys_membarrier()` /
-            // `MEMBARRIER_CMD_PRIVATE_EXPEDITED`
-            membarrier::heavy();
+            // h2ring patch (change 4): a `SeqCst` fence here, paired with the one in
+            // `SleepNotifier::notify`, orders the store above before the channel reads
+            // below. Upstream used the asymmetric barrier of
+            // https://www.scylladb.com/2018/02/15/memory-barriers-seastar-linux/ (a
+            // `membarrier` system call here, a compiler fence in the notifier): that makes
+            // the rare cross-executor notification free and every sleep pay a system call,
+            // the wrong way round for a thread-per-core server that sleeps once per request
+            // at low load and almost never hears from another executor.
+            std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
             let events = process_remote_channels() + self.flush_syscall_thread();
             if events == 0 {
                 if self.eventfd_src.is_installed().unwrap() {
