@@ -92,3 +92,60 @@ fn thousands_of_back_to_back_requests_never_stall() {
         assert_prompt("slowest of 10,000", slowest, Duration::ZERO);
     });
 }
+
+/// A message from another executor wakes a sleeping one. The vendored glommio orders
+/// "I am going to sleep" against "is anything queued for me" with a fence on each side
+/// instead of a `membarrier` system call per sleep, and sleeps in the call that submits
+/// (H2RING_PATCH.md, changes 4 and 5). A lost wake-up leaves the sleeper waiting for an
+/// unrelated event — here, forever, which the watchdog turns into a failure (checked by
+/// making the notifier skip its eventfd write). Each side sleeps between messages (a
+/// pause on some round trips makes sure the other side has parked first). The window
+/// a missing fence opens is too narrow to hit reliably; this guards the protocol.
+#[test]
+fn cross_executor_messages_wake_a_sleeping_executor() {
+    use glommio::channels::shared_channel;
+    use glommio::{LocalExecutorBuilder, Placement};
+
+    const ROUND_TRIPS: u32 = 5_000;
+    let (ping_tx, ping_rx) = shared_channel::new_bounded::<u32>(1);
+    let (pong_tx, pong_rx) = shared_channel::new_bounded::<u32>(1);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+
+    let echo = LocalExecutorBuilder::new(Placement::Unbound)
+        .name("echo")
+        .spawn(move || async move {
+            let (ping_rx, pong_tx) = (ping_rx.connect().await, pong_tx.connect().await);
+            while let Some(n) = ping_rx.recv().await {
+                if n % 7 == 0 {
+                    glommio::timer::sleep(Duration::from_micros(200)).await;
+                }
+                pong_tx.send(n).await.expect("pinger gone");
+            }
+        })
+        .expect("echo executor");
+    let pinger = LocalExecutorBuilder::new(Placement::Unbound)
+        .name("pinger")
+        .spawn(move || async move {
+            let (ping_tx, pong_rx) = (ping_tx.connect().await, pong_rx.connect().await);
+            let mut slowest = Duration::ZERO;
+            for n in 0..ROUND_TRIPS {
+                if n % 5 == 0 {
+                    glommio::timer::sleep(Duration::from_micros(300)).await;
+                }
+                let started = Instant::now();
+                ping_tx.send(n).await.expect("echo gone");
+                assert_eq!(pong_rx.recv().await, Some(n));
+                slowest = slowest.max(started.elapsed());
+            }
+            drop(ping_tx);
+            let _ = done_tx.send(slowest);
+        })
+        .expect("pinger executor");
+
+    let slowest = done_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a wake-up was lost: the round trips stopped");
+    pinger.join().expect("pinger");
+    echo.join().expect("echo");
+    assert_prompt("slowest cross-executor round trip", slowest, Duration::ZERO);
+}
