@@ -1253,8 +1253,10 @@ pub(crate) struct Reactor {
     latency_preemption_timeout_src: Cell<Option<Source>>,
     // h2ring patch: when the pending latency timer fires (valid while the source is).
     latency_preemption_deadline: Cell<Option<std::time::Instant>>,
-    // h2ring patch: the last sleep ended with no task woken (a timer-only wake-up).
-    woke_for_nothing: Cell<bool>,
+    // h2ring patch: how many sleeps in a row ended with no task woken (timer-only
+    // wake-ups), and the time slice of the last pass that had one.
+    wakes_for_nothing: Cell<u8>,
+    last_slice: Cell<Option<Duration>>,
     throughput_preemption_timeout_src: Cell<Option<Source>>,
 
     link_fd: RawFd,
@@ -1389,7 +1391,8 @@ impl Reactor {
             poll_ring: RefCell::new(poll_ring),
             latency_preemption_timeout_src: Cell::new(None),
             latency_preemption_deadline: Cell::new(None),
-            woke_for_nothing: Cell::new(false),
+            wakes_for_nothing: Cell::new(0),
+            last_slice: Cell::new(None),
             throughput_preemption_timeout_src: Cell::new(None),
             blocking_thread,
             link_fd,
@@ -1873,8 +1876,27 @@ impl Reactor {
         // does not wake up once per time slice. The new timer of a pass with a time slice
         // is queued here, next to any cancellation, so both reach the kernel in the one
         // flush below (such a pass never sleeps; see `should_sleep`).
+        //
+        // h2ring patch (change 6): a pass that may sleep also wants the time slice armed
+        // (unless the executor has gone idle), so the pass after the wake-up finds it
+        // pending and runs the woken task without first entering the latency ring to arm
+        // it — that enter sat between the wake-up and the task once per slice. Idle means
+        // two sleeps in a row ended by a timer alone: from then on only user timers are
+        // armed, so an idle executor wakes at most twice and then sleeps until real work.
         let now = std::time::Instant::now();
         let preempt = preempt_timer();
+        if preempt.is_some() {
+            self.last_slice.set(preempt);
+        }
+        let idle = preempt.is_none() && self.wakes_for_nothing.get() >= 2;
+        let wanted = match (preempt, idle) {
+            (Some(slice), _) => Some(slice),
+            (None, true) => user_timer,
+            (None, false) => match (user_timer, self.last_slice.get()) {
+                (Some(user), Some(slice)) => Some(user.min(slice)),
+                (user, slice) => user.or(slice),
+            },
+        };
         let mut latency_timer = self
             .latency_preemption_timeout_src
             .take()
@@ -1882,12 +1904,10 @@ impl Reactor {
         let mut latency_deadline = latency_timer
             .as_ref()
             .and(self.latency_preemption_deadline.get());
-        let fires_too_late = match (latency_deadline, preempt, user_timer) {
-            (Some(due), Some(slice), _) => due > now + slice,
-            (Some(due), None, Some(user)) => due > now + user,
+        let fires_too_late = match (latency_deadline, wanted) {
+            (Some(due), Some(wanted)) => due > now + wanted,
             _ => false,
         };
-        let idle = preempt.is_none() && self.woke_for_nothing.get();
         if fires_too_late || idle {
             drop(latency_timer.take());
             latency_deadline = None;
@@ -1953,7 +1973,7 @@ impl Reactor {
         if should_sleep {
             // We are about to go to sleep. It's ok to sleep, but if there
             // is a timer set, we need to make sure we wake up to handle it.
-            if let Some(dur) = user_timer {
+            if let Some(dur) = wanted {
                 // A kept timer is due no later than this one (see `fires_too_late`), unless
                 // it fired since it was checked.
                 if !latency_timer.as_ref().is_some_and(|src| src.result().is_none()) {
@@ -1986,7 +2006,9 @@ impl Reactor {
                     flush_cancellations!(into &mut woken; lat_ring, poll_ring, main_ring);
                     flush_rings!(lat_ring, poll_ring, main_ring)?;
                     consume_rings!(into &mut woken; lat_ring, poll_ring, main_ring);
-                    self.woke_for_nothing.set(woken == 0);
+                    let in_a_row = self.wakes_for_nothing.get();
+                    self.wakes_for_nothing
+                        .set(if woken == 0 { in_a_row.saturating_add(1) } else { 0 });
                 }
                 // Woke up, so no need to notify us anymore.
                 self.notifier.wake_up();
