@@ -37,7 +37,7 @@ use crate::{
         self,
         blocking::{BlockingThreadOp, BlockingThreadPool},
         dma_buffer::{BufferStorage, DmaBuffer},
-        membarrier, DirectIo, EnqueuedSource, EnqueuedStatus, InnerSource, IoBuffer,
+        DirectIo, EnqueuedSource, EnqueuedStatus, InnerSource, IoBuffer,
         PollableStatus, Source, SourceType, Statx, TimeSpec64,
     },
     uring_sys::{self, IoRingOp},
@@ -1081,6 +1081,9 @@ impl SleepableRing {
         if !link.is_enqueued() {
             match self.ring.sq().prepare_sqe() {
                 Some(mut sqe) => {
+                    // SAFETY: a pointer to this SQE's slot in the SQ ring, which the ring
+                    // owns and keeps mapped; it is written again below only if the
+                    // kernel did not take the SQE, so the slot is still ours.
                     link_sqe = Some(unsafe { sqe.raw_mut() as *mut _ });
                     let op = UringDescriptor {
                         fd: link.raw(),
@@ -1128,6 +1131,8 @@ impl SleepableRing {
                 // Its completion (whenever the no-op is submitted) ends `link`'s
                 // enqueued state, and a later sleep arms a fresh one; until then a sleep
                 // submits the no-op and returns at once.
+                // SAFETY: see where `link_sqe` is taken; the kernel took fewer SQEs than
+                // were ready, and SQEs are taken in order, so this last one is untouched.
                 unsafe { crate::uring_sys::io_uring_prep_nop(sqe_ptr) };
             }
             return Err(io::Error::from_raw_os_error(libc::EBUSY));
@@ -1872,8 +1877,9 @@ impl Reactor {
         // only makes `need_preempt` true sooner, or wakes a sleeping executor once, never
         // later than required (`run_task_queues` treats a preemption before anything ran
         // as work, so an early one never parks the executor with tasks queued). A sleep
-        // right after a wake-up that woke no task cancels it instead, so an idle executor
-        // does not wake up once per time slice. The new timer of a pass with a time slice
+        // once the executor is idle (change 6: two wake-ups in a row that woke no task)
+        // cancels it instead, so an idle executor does not wake up once per time slice.
+        // The new timer of a pass with a time slice
         // is queued here, next to any cancellation, so both reach the kernel in the one
         // flush below (such a pass never sleeps; see `should_sleep`).
         //
