@@ -78,6 +78,9 @@ enum UringOpDescriptor {
     SockRecv(usize, i32),
     SockRecvMsg(usize, i32),
     Nop,
+    // h2ring patch (change 8): posts a completion with this `user_data` on the ring whose
+    // fd is the descriptor's (IORING_OP_MSG_RING, Linux 5.18+).
+    MsgRing(u64),
 }
 
 #[derive(Debug)]
@@ -198,6 +201,33 @@ impl Drop for UringBuffer {
         let ptr = self.data;
         self.allocator.free(ptr);
     }
+}
+
+/// h2ring patch (change 8): IORING_OP_MSG_RING, newer than the opcodes `uring_sys` lists.
+const IORING_OP_MSG_RING: libc::c_int = 40;
+
+/// h2ring patch (change 8): how the throughput preemption timer reaches the latency ring.
+#[derive(Debug, Clone, Copy)]
+enum PreemptThrough {
+    /// Post a completion on the latency ring (its fd), in the kernel, inline.
+    MsgRing(RawFd),
+    /// Write the eventfd the latency ring reads (kernels before 5.18).
+    EventFd(RawFd),
+}
+
+/// h2ring patch (change 8): whether this kernel has IORING_OP_MSG_RING (Linux 5.18+).
+fn msg_ring_supported() -> bool {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SUPPORTED.get_or_init(|| unsafe {
+        // SAFETY: the probe is checked for null before use and freed exactly once.
+        let probe = uring_sys::io_uring_get_probe();
+        if probe.is_null() {
+            return false;
+        }
+        let supported = uring_sys::io_uring_opcode_supported(probe, IORING_OP_MSG_RING) > 0;
+        uring_sys::io_uring_free_probe(probe);
+        supported
+    })
 }
 
 fn check_supported_operations(ops: &[uring_sys::IoRingOp]) -> bool {
@@ -430,6 +460,18 @@ fn fill_sqe<F>(
                 });
             }
             UringOpDescriptor::Nop => sqe.prep_nop(),
+            UringOpDescriptor::MsgRing(target_user_data) => {
+                // liburing's `io_uring_prep_msg_ring(sqe, fd, 0, data, 0)`: no address
+                // (IORING_MSG_DATA), a result of 0, the target's user_data in `off`.
+                uring_sys::io_uring_prep_rw(
+                    IORING_OP_MSG_RING,
+                    sqe.raw_mut(),
+                    op.fd,
+                    ptr::null(),
+                    0,
+                    target_user_data,
+                );
+            }
         }
         sqe.set_user_data(user_data);
         sqe.set_flags(op.flags);
@@ -978,10 +1020,22 @@ impl SleepableRing {
     }
 
     /// This function prepares a timer that fires only after a given number of
-    /// CQEs are available on the main ring. This timer is linked with a write
-    /// to the latency ring's event fd such that this timer triggers a
-    /// preemption via the latency ring.
-    fn prepare_throughput_preemption_timer(&mut self, min_events: u32, event_fd: RawFd) -> Source {
+    /// CQEs are available on the main ring. This timer is linked with an
+    /// operation that completes something on the latency ring, such that this
+    /// timer triggers a preemption via the latency ring.
+    ///
+    /// h2ring patch (change 8): that operation is an `IORING_OP_MSG_RING` posting an
+    /// ignored completion (user_data 0) straight onto the latency ring, inline in the
+    /// kernel. Upstream wrote the latency ring's eventfd; Linux 6.18 hands that linked
+    /// write to an io-wq worker thread (tracepoint `io_uring_queue_async_work`), so every
+    /// firing woke a worker on this core (two context switches), and it used up the read
+    /// installed on the latency ring, which the next pass re-installed with an
+    /// `io_uring_enter` of its own. Kernels without MSG_RING keep the eventfd write.
+    fn prepare_throughput_preemption_timer(
+        &mut self,
+        min_events: u32,
+        preempt_through: PreemptThrough,
+    ) -> Source {
         assert!(min_events >= 1, "min_events should be at least 1");
         let timer_source = Source::new(
             IoRequirements::default(),
@@ -992,11 +1046,19 @@ impl SleepableRing {
         );
 
         const EVENTFD_WAKEUP: &[u64; 1] = &[1u64; 1];
-        let write_op = UringDescriptor {
-            fd: event_fd,
-            flags: SubmissionFlags::empty(),
-            user_data: 0,
-            args: UringOpDescriptor::Write(EVENTFD_WAKEUP as *const u64 as _, 8, 0),
+        let preempt_op = match preempt_through {
+            PreemptThrough::MsgRing(latency_ring_fd) => UringDescriptor {
+                fd: latency_ring_fd,
+                flags: SubmissionFlags::empty(),
+                user_data: 0,
+                args: UringOpDescriptor::MsgRing(0),
+            },
+            PreemptThrough::EventFd(event_fd) => UringDescriptor {
+                fd: event_fd,
+                flags: SubmissionFlags::empty(),
+                user_data: 0,
+                args: UringOpDescriptor::Write(EVENTFD_WAKEUP as *const u64 as _, 8, 0),
+            },
         };
 
         let op = match &*timer_source.source_type() {
@@ -1006,7 +1068,7 @@ impl SleepableRing {
             _ => unreachable!(),
         };
         let queue = self.submission_queue();
-        queue.borrow_mut().submissions.push_front(write_op);
+        queue.borrow_mut().submissions.push_front(preempt_op);
         queue.borrow_mut().submissions.push_front(UringDescriptor {
             args: op,
             fd: -1,
@@ -1265,6 +1327,9 @@ pub(crate) struct Reactor {
     throughput_preemption_timeout_src: Cell<Option<Source>>,
 
     link_fd: RawFd,
+    // h2ring patch (change 8): how the throughput timer preempts (see
+    // `prepare_throughput_preemption_timer`).
+    preempt_through: PreemptThrough,
     // h2ring patch: the poll that links the latency ring to the main ring for sleeping.
     link_rings_src: Cell<Option<Source>>,
 
@@ -1401,6 +1466,11 @@ impl Reactor {
             throughput_preemption_timeout_src: Cell::new(None),
             blocking_thread,
             link_fd,
+            preempt_through: if msg_ring_supported() {
+                PreemptThrough::MsgRing(link_fd)
+            } else {
+                PreemptThrough::EventFd(eventfd_src.raw())
+            },
             link_rings_src: Cell::new(None),
             notifier,
             eventfd_src,
@@ -1923,26 +1993,35 @@ impl Reactor {
             latency_deadline = Some(now + slice);
         }
         // h2ring patch (change 3): the throughput preemption timer (a timeout counting
-        // main-ring completions, linked to a write that preempts through the latency
+        // main-ring completions, linked to an operation that preempts through the latency
         // ring) is refreshed only by a pass that runs tasks next and enters the kernel
         // anyway; upstream cancelled and re-armed it on every pass, three SQEs and, when
         // nothing else was queued, an `io_uring_enter` of its own — one of them between a
         // wake-up and the woken task, on the latency path of a one-request-at-a-time
         // server. A kept timer counts completions since it was armed rather than since
         // this pass, so it may fire early (one extra preemption, no later than required).
-        // A pass that may sleep leaves it alone: no task runs until something completes.
+        // A pass that may sleep leaves a pending one alone: no task runs until something
+        // completes.
+        //
+        // h2ring patch (change 8): nor does a pass that runs tasks with nothing else
+        // queued arm one that has fired; the next pass that enters the kernel anyway arms
+        // it, and a pass that may sleep does (its SQEs ride in the sleeping call, and with
+        // nothing to cancel nothing completes at once). Sleeping between requests, the
+        // timer reaches its count about once per `ring_depth` requests; re-arming it at
+        // once put an `io_uring_enter` between that wake-up and the woken task. Until it is
+        // re-armed the time slice still preempts.
         let throughput_timer = self
             .throughput_preemption_timeout_src
             .take()
             .filter(|src| src.result().is_none());
         let throughput_timer = match (throughput_timer, preempt) {
-            (timer, None) => timer,
-            (Some(timer), Some(_)) if !main_ring.has_queued_work() => Some(timer),
-            (old, Some(_)) => {
+            (Some(timer), None) => Some(timer),
+            (timer, Some(_)) if !main_ring.has_queued_work() => timer,
+            (old, _) => {
                 drop(old);
                 Some(main_ring.prepare_throughput_preemption_timer(
                     self.ring_depth() as u32,
-                    self.eventfd_src.raw(),
+                    self.preempt_through,
                 ))
             }
         };
