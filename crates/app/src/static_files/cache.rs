@@ -1,7 +1,8 @@
 //! A per-core cache of what request paths resolve to, so a busy static site does not pay
 //! a `realpath`, a `stat`, an `open` and a `read` per request (nginx's open_file_cache,
 //! h2o's file cache). Entries live [`CACHE_TTL`]; changes on disk show within that time.
-//! Small files keep their bytes, served as zero-copy slices. Per core and `!Send`: no lock.
+//! Small files keep their bytes, served as zero-copy slices, and keep them across
+//! revalidations while the file is unchanged. Per core and `!Send`: no lock.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -87,13 +88,17 @@ impl FileCache {
         if method != Method::GET && method != Method::HEAD {
             return super::method_not_allowed();
         }
-        if let Some(at) = self.find(path) {
-            let entry = &self.entries[at];
-            if now.saturating_duration_since(entry.at) < CACHE_TTL {
-                return serve(&entry.resolved, files, method, headers);
+        let stale = match self.find(path) {
+            Some(at) => {
+                let entry = &self.entries[at];
+                if now.saturating_duration_since(entry.at) < CACHE_TTL {
+                    return serve(&entry.resolved, files, method, headers);
+                }
+                Some(at)
             }
-        }
-        let resolved = self.load(files, path);
+            None => None,
+        };
+        let resolved = self.load(files, path, stale.map(|at| &self.entries[at].resolved));
         let resolved = self.insert(path, resolved, now);
         serve(resolved, files, method, headers)
     }
@@ -118,9 +123,18 @@ impl FileCache {
         Some(at)
     }
 
-    fn load(&self, files: &StaticFiles, path: &str) -> Resolved {
+    /// Resolves `path` afresh. A small file that `stale` already holds and that is
+    /// unchanged on disk (same path, size, modification time and inode: its ETag) keeps
+    /// the bytes read before: revalidating a busy page once per TTL costs a `stat`, not an
+    /// `open` and a `read` of the whole file.
+    fn load(&self, files: &StaticFiles, path: &str, stale: Option<&Resolved>) -> Resolved {
         match files.resolve(path) {
             Resolved::File(file) if file.len() <= CACHE_MAX_FILE => {
+                if let Some(Resolved::File(earlier)) = stale {
+                    if earlier.contents.is_some() && file.unchanged_since(earlier) {
+                        return Resolved::File(earlier.clone());
+                    }
+                }
                 match read_file_range(file.path(), 0, file.len()) {
                     Ok(bytes) if bytes.len() as u64 == file.len() => {
                         Resolved::File(file.with_contents(bytes))
@@ -211,6 +225,47 @@ mod tests {
             t0 + CACHE_TTL,
         );
         assert_eq!(later.status, StatusCode::NOT_FOUND);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Revalidation after the TTL reads a file again only when it changed: an unchanged
+    /// file keeps the very bytes read before (no `open`/`read` once per TTL per busy
+    /// path), a rewritten one is read afresh.
+    #[test]
+    fn revalidation_rereads_only_a_changed_file() {
+        let root = temp_root("reval");
+        let file = root.join("page.html");
+        std::fs::write(&file, b"first version").unwrap();
+        let files = StaticFiles::new(&root).unwrap();
+        let mut cache = FileCache::new();
+        let t0 = Instant::now();
+        let body = |cache: &mut FileCache, at: Instant| match cache
+            .respond(&files, &Method::GET, "/page.html", &HeaderMap::new(), at)
+            .body
+        {
+            BodySource::Bytes(b) => b,
+            other => panic!("not from memory: {other:?}"),
+        };
+        let first = body(&mut cache, t0);
+        let revalidated = body(&mut cache, t0 + CACHE_TTL);
+        assert_eq!(revalidated, first);
+        assert_eq!(
+            revalidated.as_ptr(),
+            first.as_ptr(),
+            "an unchanged file was read again"
+        );
+
+        // Same size, new contents and modification time: read again.
+        std::fs::write(&file, b"other version").unwrap();
+        let modified = std::time::SystemTime::now() + Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let after_change = body(&mut cache, t0 + CACHE_TTL * 2);
+        assert_eq!(&after_change[..], b"other version");
         let _ = std::fs::remove_dir_all(&root);
     }
 

@@ -170,6 +170,14 @@ impl ResolvedFile {
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Whether this resolution names the same file, unchanged, as `earlier`: the same
+    /// path and ETag (size, modification time in nanoseconds, inode).
+    pub(crate) fn unchanged_since(&self, earlier: &ResolvedFile) -> bool {
+        self.path == earlier.path
+            && self.entity.etag == earlier.entity.etag
+            && self.entity.content_type == earlier.entity.content_type
+    }
 }
 
 /// Validators and size of one representation.
