@@ -206,6 +206,12 @@ impl Drop for UringBuffer {
 /// h2ring patch (change 8): IORING_OP_MSG_RING, newer than the opcodes `uring_sys` lists.
 const IORING_OP_MSG_RING: libc::c_int = 40;
 
+/// h2ring patch (change 8): the user_data of the completion the throughput timer's
+/// MSG_RING posts on the latency ring. That completion was never submitted there, so it
+/// is neither a source's nor counted in the ring's `in_kernel` (source ids are small
+/// slab indices; liburing reserves `u64::MAX`).
+const MSG_RING_PREEMPT_UDATA: u64 = u64::MAX - 1;
+
 /// h2ring patch (change 8): how the throughput preemption timer reaches the latency ring.
 #[derive(Debug, Clone, Copy)]
 enum PreemptThrough {
@@ -586,7 +592,8 @@ where
 {
     if let Some(value) = cqe {
         // No user data is `POLL_REMOVE` or `CANCEL`, we won't process.
-        if value.user_data() == 0 {
+        // h2ring patch (change 8): nor the throughput timer's MSG_RING completion.
+        if value.user_data() == 0 || value.user_data() == MSG_RING_PREEMPT_UDATA {
             return Some(false);
         }
 
@@ -1051,7 +1058,7 @@ impl SleepableRing {
                 fd: latency_ring_fd,
                 flags: SubmissionFlags::empty(),
                 user_data: 0,
-                args: UringOpDescriptor::MsgRing(0),
+                args: UringOpDescriptor::MsgRing(MSG_RING_PREEMPT_UDATA),
             },
             PreemptThrough::EventFd(event_fd) => UringDescriptor {
                 fd: event_fd,
@@ -1260,8 +1267,13 @@ impl UringCommon for SleepableRing {
 
     fn consume_one_event(&mut self) -> Option<bool> {
         let source_map = self.source_map.clone();
+        let cqe = self.ring.peek_for_cqe();
+        // h2ring patch (change 8): posted by the main ring's MSG_RING, not submitted here.
+        let posted_from_elsewhere = cqe
+            .as_ref()
+            .is_some_and(|cqe| cqe.user_data() == MSG_RING_PREEMPT_UDATA);
         process_one_event(
-            self.ring.peek_for_cqe(),
+            cqe,
             |source| match source.source_type {
                 SourceType::LinkRings => Some(()),
                 _ => None,
@@ -1276,7 +1288,9 @@ impl UringCommon for SleepableRing {
             source_map,
         )
         .map(|x| {
-            self.in_kernel -= 1;
+            if !posted_from_elsewhere {
+                self.in_kernel -= 1;
+            }
             x
         })
     }
