@@ -28,7 +28,12 @@ impl Probe {
     }
 
     pub fn supports(&self, op: uring_sys::IoRingOp) -> bool {
-        unsafe { uring_sys::io_uring_opcode_supported(self.probe.as_ptr(), op as _) != 0 }
+        self.supports_opcode(op as _)
+    }
+
+    /// h2ring patch (change 8): `supports` for opcodes newer than `IoRingOp` lists.
+    pub fn supports_opcode(&self, op: libc::c_int) -> bool {
+        unsafe { uring_sys::io_uring_opcode_supported(self.probe.as_ptr(), op) != 0 }
     }
 }
 

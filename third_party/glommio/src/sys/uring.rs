@@ -224,15 +224,8 @@ enum PreemptThrough {
 /// h2ring patch (change 8): whether this kernel has IORING_OP_MSG_RING (Linux 5.18+).
 fn msg_ring_supported() -> bool {
     static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *SUPPORTED.get_or_init(|| unsafe {
-        // SAFETY: the probe is checked for null before use and freed exactly once.
-        let probe = uring_sys::io_uring_get_probe();
-        if probe.is_null() {
-            return false;
-        }
-        let supported = uring_sys::io_uring_opcode_supported(probe, IORING_OP_MSG_RING) > 0;
-        uring_sys::io_uring_free_probe(probe);
-        supported
+    *SUPPORTED.get_or_init(|| {
+        iou::Probe::new().is_ok_and(|probe| probe.supports_opcode(IORING_OP_MSG_RING))
     })
 }
 
@@ -1032,12 +1025,13 @@ impl SleepableRing {
     /// timer triggers a preemption via the latency ring.
     ///
     /// h2ring patch (change 8): that operation is an `IORING_OP_MSG_RING` posting an
-    /// ignored completion (user_data 0) straight onto the latency ring, inline in the
-    /// kernel. Upstream wrote the latency ring's eventfd; Linux 6.18 hands that linked
-    /// write to an io-wq worker thread (tracepoint `io_uring_queue_async_work`), so every
-    /// firing woke a worker on this core (two context switches), and it used up the read
-    /// installed on the latency ring, which the next pass re-installed with an
-    /// `io_uring_enter` of its own. Kernels without MSG_RING keep the eventfd write.
+    /// ignored completion (`MSG_RING_PREEMPT_UDATA`) straight onto the latency ring,
+    /// inline in the kernel. Upstream wrote the latency ring's eventfd; Linux 6.18 hands
+    /// that linked write to an io-wq worker thread (tracepoint
+    /// `io_uring_queue_async_work`), so every firing woke a worker on this core (two
+    /// context switches), and it used up the read installed on the latency ring, which
+    /// the next pass re-installed with an `io_uring_enter` of its own. Kernels without
+    /// MSG_RING keep the eventfd write.
     fn prepare_throughput_preemption_timer(
         &mut self,
         min_events: u32,
