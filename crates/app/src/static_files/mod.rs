@@ -172,11 +172,10 @@ impl ResolvedFile {
     }
 
     /// Whether this resolution names the same file, unchanged, as `earlier`: the same
-    /// path and ETag (size, modification time in nanoseconds, inode).
+    /// path (hence content type, which follows from it) and ETag (size, modification
+    /// time in nanoseconds, inode).
     pub(crate) fn unchanged_since(&self, earlier: &ResolvedFile) -> bool {
-        self.path == earlier.path
-            && self.entity.etag == earlier.entity.etag
-            && self.entity.content_type == earlier.entity.content_type
+        self.path == earlier.path && self.entity.etag == earlier.entity.etag
     }
 }
 
