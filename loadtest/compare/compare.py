@@ -10,6 +10,7 @@ are rewritten. Run through run.sh, which installs and builds everything first.
 
 import argparse
 import datetime
+import json
 import os
 import re
 import resource
@@ -20,6 +21,9 @@ import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import paired  # noqa: E402  (beside this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -408,6 +412,7 @@ def main():
                             log(f"{tool} against {peer} ({name}) gave no result:\n{out[-800:]}")
                             continue
                         served = r.get("succeeded", 0)
+                        r["round"] = rnd
                         r["server_cpu"] = server_cpu
                         r["client_cpu"] = client_cpu
                         r["req_per_server_cpu_s"] = served / server_cpu if server_cpu > 0 else 0
@@ -429,9 +434,13 @@ def main():
     finally:
         for s in servers.values():
             s.stop()
+    # Every run, for paired per-round comparisons (loadtest/compare/paired.py).
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump([{"profile": k[0], "peer": k[1], "tool": k[2], "runs": v}
+                   for k, v in results.items()], f, indent=1)
     med = summarize(results)
     versions = tool_versions(bins)
-    section = render(med, notes, idle, versions, args, mruby)
+    section = render(med, notes, idle, versions, args, mruby, results)
     print(section)
     if not args.no_docs:
         write_docs(section, med, peers)
@@ -508,7 +517,7 @@ def ratio(v, base):
     return f"{v / base:.2f}×"
 
 
-def render(med, notes, idle, versions, args, mruby):
+def render(med, notes, idle, versions, args, mruby, results):
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     L = [BEGIN, "", "## Peer comparison (`loadtest/compare`)", ""]
     L += [
@@ -622,6 +631,17 @@ def render(med, notes, idle, versions, args, mruby):
             L.append(f"| {peer} | {fmt(a.get('rps'))} | {fmt(b.get('rps'))} | "
                      f"{fmt(a.get('req_per_client_cpu_s'))} | {fmt(b.get('req_per_client_cpu_s'))} | "
                      f"{ratio(b.get('req_per_client_cpu_s'), a.get('req_per_client_cpu_s'))} |")
+    if args.rounds > 1:
+        L += ["", "### Paired per round", "",
+              "The medians above compare whole columns. Within a round every peer ran "
+              "seconds after h2ring, so the per-round ratio cancels most of the machine's "
+              "drift: h2ring's advantage per round (the peer's latency over h2ring's, or "
+              "h2ring's rate over the peer's; above 1× is h2ring ahead), the rounds it won, "
+              "the median and a 95% bootstrap interval of the median (one containing 1× is "
+              "a tie at this machine's resolution). "
+              f"`python3 loadtest/compare/paired.py {args.work} --all` lists every metric.",
+              ""]
+        L += paired.table(paired.paired_rows(results))
     L += ["", "![requests/s and latency percentiles per peer](benchmarks.svg)", "", END]
     return "\n".join(L)
 
