@@ -179,6 +179,33 @@ impl Source {
         }
     }
 
+    /// h2ring patch (change 9): readies this source, a readiness poll on `raw` whose
+    /// completion has been consumed, to be queued again with the given requirements and
+    /// task queue; `false` (and nothing changed) if it is anything else. A consumed
+    /// completion means neither the kernel nor the source map holds it any more, so
+    /// clearing its result and timestamps makes it as good as a new one, without the
+    /// allocation a new one costs (one per request, for a server answering one request
+    /// per connection at a time).
+    pub(crate) fn reset_completed_poll(
+        &self,
+        raw: RawFd,
+        io_requirements: IoRequirements,
+        task_queue: Option<TaskQueueHandle>,
+    ) -> bool {
+        let mut inner = self.inner.borrow_mut();
+        let reusable = inner.raw == raw
+            && inner.enqueued.is_none()
+            && inner.wakers.result.is_some()
+            && inner.timeout.is_none()
+            && matches!(inner.source_type, SourceType::PollAdd);
+        if reusable {
+            inner.wakers = Wakers::new();
+            inner.io_requirements = io_requirements;
+            inner.task_queue = task_queue;
+        }
+        reusable
+    }
+
     pub(crate) fn set_timeout(&self, d: Duration) -> Option<Duration> {
         let mut inner = self.inner.borrow_mut();
         let t = &mut inner.timeout;
