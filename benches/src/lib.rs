@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::BytesMut;
 use h2ring_hpack::hpack;
 
+pub mod h2_client;
+
 /// A request's header block as one HPACK encoder writes it the first time (literals that
 /// fill the dynamic table) and from then on (every field a table index, as h2load sends a
 /// repeated request).
