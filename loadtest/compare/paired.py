@@ -9,6 +9,10 @@ how many rounds h2ring won, the median advantage and a 95% bootstrap interval fo
 interval that contains 1 is a tie at this machine's resolution.
 
     python3 loadtest/compare/paired.py /tmp/h2ring-compare [--profile latency] [--all]
+
+Several work directories pool their rounds (a round pairs runs of the same directory):
+
+    python3 loadtest/compare/paired.py /tmp/run1 /tmp/run2 --profile latency
 """
 
 import argparse
@@ -75,12 +79,17 @@ def table(rows):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("work")
+    ap.add_argument("work", nargs="+", help="compare.py work directories (pooled)")
     ap.add_argument("--profile")
     ap.add_argument("--all", action="store_true", help="every metric, not the key ones")
     args = ap.parse_args()
-    with open(os.path.join(args.work, "results.json")) as f:
-        results = {(r["profile"], r["peer"], r["tool"]): r["runs"] for r in json.load(f)}
+    results = {}
+    for work in args.work:
+        with open(os.path.join(work, "results.json")) as f:
+            for r in json.load(f):
+                runs = results.setdefault((r["profile"], r["peer"], r["tool"]), [])
+                # Rounds pair only within their own run.
+                runs += [dict(run, round=(work, run["round"])) for run in r["runs"]]
     print("\n".join(table(paired_rows(results, args.profile, args.all))))
 
 
