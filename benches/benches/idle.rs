@@ -74,10 +74,7 @@ fn main() {
         .max_connections_per_core(connections + 16)
         .build()
         .expect("config")
-        .start(|core: &h2ring::CoreContext| {
-            let service = h2ring::files_service::files_service(StaticFiles::builtin());
-            h2ring::serve::connection_fn(core, service, None)
-        })
+        .start(|_core: &h2ring::CoreContext| StaticFiles::builtin().into_service())
         .expect("server starts");
     let addr = running.local_addrs()[0];
     // One connection first, so what the core allocates once (buffers, caches, the

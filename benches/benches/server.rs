@@ -37,7 +37,7 @@ where
         .cores(Cores::Count(1))
         .build()
         .expect("config")
-        .start(move |core: &CoreContext| h2ring::serve::connection_fn(core, make(core), None))
+        .start(make)
         .expect("server starts");
     let addr = running.local_addrs()[0];
     let streams: u32 = std::env::var("SERVER_BENCH_STREAMS")
@@ -82,7 +82,7 @@ fn main() {
     if runs("builtin_page") {
         // The binary's default: the built-in page, answered inside the service call.
         measure("builtin_page", "/", |_core| {
-            h2ring::files_service::files_service(StaticFiles::builtin())
+            StaticFiles::builtin().into_service()
         });
     }
     if runs("hello_service_fn") {

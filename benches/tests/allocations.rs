@@ -9,7 +9,6 @@
 //! request. Before glommio change 9 a one-at-a-time request cost 4 allocations (the timer
 //! map's `split_off` three times, a new readiness-poll source once).
 
-use h2ring::files_service::files_service;
 use h2ring::static_files::StaticFiles;
 use h2ring::{CoreContext, Cores, Server};
 use h2ring_benches::h2_client::Client;
@@ -42,9 +41,7 @@ fn builtin_page_allocates_nothing_per_request() {
         .cores(Cores::Count(1))
         .build()
         .expect("config")
-        .start(|core: &CoreContext| {
-            h2ring::serve::connection_fn(core, files_service(StaticFiles::builtin()), None)
-        })
+        .start(|_core: &CoreContext| StaticFiles::builtin().into_service())
         .expect("server starts");
     let addr = running.local_addrs()[0];
 

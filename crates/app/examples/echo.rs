@@ -3,8 +3,11 @@
 //! slows the client when it does not read the echo). Request trailers come back as
 //! response trailers.
 //!
+//! The port speaks HTTP/1.1 (a chunked echo) and HTTP/2:
+//!
 //! ```text
 //! cargo run --example echo -p h2ring             # listens on 127.0.0.1:8080
+//! curl --data-binary 'ping' http://127.0.0.1:8080/
 //! curl --http2-prior-knowledge --data-binary 'ping' http://127.0.0.1:8080/
 //! head -c 50000000 /dev/urandom > /tmp/big && \
 //!   curl -s --http2-prior-knowledge --data-binary @/tmp/big http://127.0.0.1:8080/ | cmp - /tmp/big
@@ -57,8 +60,7 @@ fn main() -> ExitCode {
         }
     };
     println!("echo: listening on {addr}");
-    let factory = |core: &CoreContext| h2ring::h2::connection_fn(core, service_fn(echo));
-    match server.run(factory) {
+    match server.serve(|_core: &CoreContext| service_fn(echo)) {
         Ok(summary) => {
             println!("{summary}");
             ExitCode::SUCCESS

@@ -1,11 +1,13 @@
 //! The smallest h2ring server: every request gets "hello".
 //!
-//! Run it and ask it over HTTP/2 (cleartext, prior knowledge):
+//! Run it and ask it over HTTP/1.1 or HTTP/2 (the port speaks both):
 //!
 //! ```text
 //! cargo run --example hello -p h2ring            # listens on 127.0.0.1:8080
 //! cargo run --example hello -p h2ring -- 127.0.0.1:9000
-//! curl --http2-prior-knowledge http://127.0.0.1:8080/
+//! curl http://127.0.0.1:8080/                              # HTTP/1.1
+//! curl --http2-prior-knowledge http://127.0.0.1:8080/      # HTTP/2 (h2c)
+//! curl --http2 http://127.0.0.1:8080/                      # HTTP/1.1, upgraded to h2c
 //! ```
 //!
 //! Ctrl-C (or SIGTERM) drains open connections and prints a summary.
@@ -38,10 +40,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("hello: listening on {addr} (try: curl --http2-prior-knowledge http://{addr}/)");
-    // The factory runs once on each core and builds that core's HTTP/2 driver.
-    let factory = |core: &CoreContext| h2ring::h2::connection_fn(core, service_fn(hello));
-    match server.run(factory) {
+    println!("hello: listening on {addr} (try: curl http://{addr}/)");
+    // The factory runs once on each core and builds that core's service.
+    match server.serve(|_core: &CoreContext| service_fn(hello)) {
         Ok(summary) => {
             println!("{summary}");
             ExitCode::SUCCESS

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --example per_core_counter -p h2ring   # listens on 127.0.0.1:8080
-//! for i in 1 2 3 4; do curl -s --http2-prior-knowledge http://127.0.0.1:8080/; done
+//! for i in 1 2 3 4; do curl -s http://127.0.0.1:8080/; done   # HTTP/1.1 (or --http2-prior-knowledge)
 //! # core 0: request 1
 //! # core 1: request 1
 //! # core 0: request 2 ...
@@ -49,8 +49,7 @@ fn main() -> ExitCode {
         }
     };
     println!("per_core_counter: listening on {addr}");
-    let factory = |core: &CoreContext| h2ring::h2::connection_fn(core, counter_service(core));
-    match server.run(factory) {
+    match server.serve(counter_service) {
         Ok(summary) => {
             println!("{summary}");
             ExitCode::SUCCESS

@@ -1,4 +1,5 @@
-//! Startup errors: every way `Server::start` can fail, with one-line human messages.
+//! Startup errors: every way building or starting a server can fail, with one-line human
+//! messages and the OS or TLS error underneath.
 
 use std::fmt;
 use std::io;
@@ -6,8 +7,17 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Why the server could not start. `Display` gives one human line suitable
-/// for `h2ring: error: <message>`.
+/// for `h2ring: error: <message>`; [`std::error::Error::source`] gives the OS or TLS
+/// error underneath, where there is one.
+///
+/// ```
+/// use h2ring::{ConfigError, Server, StartError};
+///
+/// let err = Server::builder().max_connections_per_core(0).build().unwrap_err();
+/// assert!(matches!(err, StartError::InvalidConfig(ConfigError::ZeroMaxConnections)));
+/// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum StartError {
     /// A listening socket (server or metrics admin) could not be created.
     Bind {
@@ -35,22 +45,56 @@ pub enum StartError {
     /// The set of usable cores could not be determined.
     CoreDetection,
     /// A configuration value is out of range.
-    InvalidConfig(String),
-    /// The `--root` directory for static files is unusable.
-    InvalidRoot {
-        /// The path given.
-        path: PathBuf,
-        /// Why it is unusable.
-        reason: String,
-    },
+    InvalidConfig(ConfigError),
+    /// The TLS configuration could not be built (certificate files, keys).
+    Tls(TlsError),
     /// A per-core executor (io_uring reactor, thread) failed to start.
     Executor {
         /// The core it was meant for.
         core: usize,
-        /// What went wrong.
-        reason: String,
+        /// What went wrong (e.g. io_uring refused by a seccomp profile, or the
+        /// locked-memory limit too low for its rings).
+        source: io::Error,
     },
+    /// The SIGINT/SIGTERM/SIGHUP handlers could not be installed.
+    Signals(io::Error),
 }
+
+/// Which setting is out of range, in [`StartError::InvalidConfig`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No listen address.
+    NoListenAddress,
+    /// An empty core list.
+    NoCores,
+    /// A per-core connection cap of 0.
+    ZeroMaxConnections,
+    /// A per-core handler cap of 0.
+    ZeroMaxHandlers,
+    /// A `listen(2)` backlog of 0 or above `i32::MAX`.
+    Backlog,
+    /// A zero preemption timer.
+    ZeroPreemptTimer,
+    /// `Http2Config::max_concurrent_streams` of 0 (no request could ever be served).
+    ZeroMaxConcurrentStreams,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConfigError::NoListenAddress => "at least one listen address is required",
+            ConfigError::NoCores => "at least one core is required",
+            ConfigError::ZeroMaxConnections => "max connections per core must be at least 1",
+            ConfigError::ZeroMaxHandlers => "max handlers per core must be at least 1",
+            ConfigError::Backlog => "listen backlog must be between 1 and 2147483647",
+            ConfigError::ZeroPreemptTimer => "preempt timer must be positive",
+            ConfigError::ZeroMaxConcurrentStreams => "max concurrent streams must be at least 1",
+        })
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -76,12 +120,19 @@ impl fmt::Display for StartError {
             StartError::CoreDetection => {
                 write!(f, "cannot determine which cores this process may run on")
             }
-            StartError::InvalidConfig(msg) => write!(f, "{msg}"),
-            StartError::InvalidRoot { path, reason } => {
-                write!(f, "cannot serve root {}: {reason}", path.display())
-            }
-            StartError::Executor { core, reason } => {
-                write!(f, "cannot start executor on core {core}: {reason}")
+            StartError::InvalidConfig(e) => write!(f, "{e}"),
+            StartError::Tls(e) => write!(f, "{e}"),
+            StartError::Executor { core, source } => write!(
+                f,
+                "cannot start executor on core {core}: {}",
+                describe_io_error(source)
+            ),
+            StartError::Signals(e) => {
+                write!(
+                    f,
+                    "cannot install signal handlers: {}",
+                    describe_io_error(e)
+                )
             }
         }
     }
@@ -90,15 +141,96 @@ impl fmt::Display for StartError {
 impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            StartError::Bind { source, .. } => Some(source),
+            StartError::Bind { source, .. } | StartError::Executor { source, .. } => Some(source),
+            StartError::Signals(source) => Some(source),
+            StartError::InvalidConfig(e) => Some(e),
+            StartError::Tls(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+impl From<TlsError> for StartError {
+    fn from(e: TlsError) -> Self {
+        StartError::Tls(e)
+    }
+}
+
+/// Why a TLS configuration could not be built, with the file it concerns.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// A certificate chain could not be read or parsed as PEM.
+    Certificate {
+        /// The PEM file.
+        path: PathBuf,
+        /// What the PEM reader reported.
+        source: rustls::pki_types::pem::Error,
+    },
+    /// A PEM file holds no certificate.
+    NoCertificate {
+        /// The PEM file.
+        path: PathBuf,
+    },
+    /// A private key could not be read or parsed as PEM.
+    PrivateKey {
+        /// The PEM file.
+        path: PathBuf,
+        /// What the PEM reader reported.
+        source: rustls::pki_types::pem::Error,
+    },
+    /// The key is unusable or does not belong to the certificate.
+    KeyMismatch {
+        /// The certificate's PEM file.
+        cert: PathBuf,
+        /// The key's PEM file.
+        key: PathBuf,
+        /// What rustls reported.
+        source: rustls::Error,
+    },
+    /// rustls refused the configuration.
+    Rustls(rustls::Error),
+    /// A throwaway self-signed certificate could not be made.
+    SelfSigned(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsError::Certificate { path, source } => {
+                write!(f, "cannot read certificate {}: {source}", path.display())
+            }
+            TlsError::NoCertificate { path } => {
+                write!(f, "no certificate found in {}", path.display())
+            }
+            TlsError::PrivateKey { path, source } => {
+                write!(f, "cannot read private key {}: {source}", path.display())
+            }
+            TlsError::KeyMismatch { cert, key, source } => {
+                write!(f, "{} with {}: {source}", cert.display(), key.display())
+            }
+            TlsError::Rustls(e) => write!(f, "TLS configuration: {e}"),
+            TlsError::SelfSigned(e) => write!(f, "cannot generate a self-signed certificate: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TlsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TlsError::Certificate { source, .. } | TlsError::PrivateKey { source, .. } => {
+                Some(source)
+            }
+            TlsError::KeyMismatch { source, .. } | TlsError::Rustls(source) => Some(source),
+            TlsError::SelfSigned(e) => Some(e.as_ref()),
+            TlsError::NoCertificate { .. } => None,
         }
     }
 }
 
 /// Lower-case OS error text without the `(os error N)` suffix, so messages
 /// read as one sentence.
-pub fn describe_io_error(err: &io::Error) -> String {
+pub(crate) fn describe_io_error(err: &io::Error) -> String {
     let text = match err.kind() {
         io::ErrorKind::AddrInUse => return "address already in use".to_string(),
         io::ErrorKind::AddrNotAvailable => return "address not available".to_string(),
@@ -118,7 +250,7 @@ pub fn describe_io_error(err: &io::Error) -> String {
 }
 
 /// Formats sorted core ids compactly: `[0,1,2,5]` → `0-2,5`.
-pub fn format_core_list(cores: &[usize]) -> String {
+pub(crate) fn format_core_list(cores: &[usize]) -> String {
     let mut sorted = cores.to_vec();
     sorted.sort_unstable();
     sorted.dedup();

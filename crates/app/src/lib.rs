@@ -1,4 +1,4 @@
-//! h2ring: a thread-per-core io_uring HTTP/2 server runtime.
+//! h2ring: a thread-per-core io_uring HTTP/2 and HTTP/1.1 server runtime.
 //!
 //! The model in one page:
 //!
@@ -11,13 +11,20 @@
 //!   stream in through [`RequestBody`] (reading opens the HTTP/2 flow-control window:
 //!   an unread body stops the client); response bodies are [`Body::from`] bytes or are
 //!   streamed through a [`BodyWriter`] that waits for the client (backpressure).
-//! - The [`Context`] of a request gives the connection facts and the HTTP/2 extras:
-//!   1xx responses (103 Early Hints), server push, resets. A handler's future is dropped
-//!   when the client resets its stream; a panicking handler costs only its stream.
-//! - Every port speaks HTTP/2 (prior knowledge) and HTTP/1.1 (with `Upgrade: h2c`); TLS
-//!   with ALPN is in [`tls`] and [`serve::connection_fn`].
-//! - [`ShutdownHandle::shutdown`] (or SIGTERM with [`Server::serve`]) stops accepting,
-//!   sends GOAWAY everywhere, lets open streams finish within the drain deadline.
+//!   [`PreparedHead`] sends header fields built once with many responses.
+//! - The [`Context`] of a request gives the connection facts ([`ConnInfo`]) and the HTTP/2
+//!   extras: 1xx responses (103 Early Hints), server push, resets. A handler's future is
+//!   dropped when the client resets its stream; a panicking handler costs only its stream.
+//! - Every listener speaks HTTP/2 and HTTP/1.1: with [`TlsConfig`] on the builder, ALPN
+//!   picks; in cleartext, the first octets do (prior-knowledge h2c, or HTTP/1.1 with
+//!   `Upgrade: h2c`). Requests over TLS carry a [`TlsInfo`] in their extensions, extended
+//!   CONNECT requests (RFC 8441) a [`Protocol`].
+//! - [`Server::serve`] stops on SIGINT/SIGTERM; [`Server::start`] returns a
+//!   [`RunningServer`] whose [`ServerHandle`] stops it from anywhere: listeners close,
+//!   GOAWAY goes out, open streams get the drain timeout to finish.
+//! - Settings: [`ServerBuilder`] for the server, [`Http2Config`] for each HTTP/2
+//!   connection (the sans-IO `h2ring-conn` crate's limits, windows and timeouts).
+//!   [`static_files`] is the file server the `h2ring` binary runs.
 //!
 //! ```no_run
 //! use std::cell::Cell;
@@ -26,8 +33,7 @@
 //!
 //! let server = Server::builder()
 //!     .listen("127.0.0.1:8080".parse().unwrap())
-//!     .build()
-//!     .expect("valid configuration");
+//!     .build()?;
 //! // Runs once per core: the counter is per-core state, no lock needed.
 //! let summary = server.serve(|_core| {
 //!     let hits = Rc::new(Cell::new(0u64));
@@ -39,43 +45,39 @@
 //!             Response::new(Body::from(text))
 //!         }
 //!     })
-//! });
-//! println!("{}", summary.expect("server ran"));
+//! })?;
+//! println!("{summary}");
+//! # Ok::<(), h2ring::StartError>(())
 //! ```
 //!
-//! Errors a caller can act on are typed: [`StartError`] at start-up, [`StreamError`] on a
-//! stream. The protocol itself lives in the sans-IO crate `h2ring-conn`, configured here
-//! through [`Http2Config`].
+//! Errors a caller can act on are typed: [`StartError`] (with [`ConfigError`] and
+//! [`TlsError`]) at start-up, [`StreamError`] on a stream.
+//!
+//! # Layers
+//!
+//! Modules import only downward: `runtime` (executors, listeners, accept, shutdown,
+//! signals; no HTTP) ← `transport` (TLS, protocol sniffing, read buffers) ← `service` (the
+//! types above, and the seam drivers implement) ← `driver` (`h2`, `http1`) ← `server`
+//! (builder and wiring) ← the binary's CLI. `docs/ARCHITECTURE.md` draws it.
 
-pub mod cli;
-pub mod config;
-pub mod error;
-pub mod files_service;
-pub mod h2;
-pub mod http1;
-pub mod metrics;
-mod prepared;
-mod respond;
-pub mod runtime;
-mod scratch;
-pub mod serve;
-pub mod service;
-pub mod shutdown;
-pub mod signals;
-pub mod sniff;
+#![warn(missing_docs)]
+
+mod driver;
+mod error;
+mod metrics;
+mod runtime;
+mod server;
+mod service;
 pub mod static_files;
-mod stream_io;
-pub mod tls;
+mod transport;
 
-pub use config::{Cores, ServerBuilder, ServerConfig};
-pub use error::StartError;
+pub use error::{ConfigError, StartError, TlsError};
 pub use h2ring_conn::{Config as Http2Config, ErrorCode};
-pub use prepared::PreparedHead;
-pub use runtime::{
-    ConnInfo, ConnectionFactory, ConnectionFn, ConnectionFuture, CoreContext, RunningServer, Server,
-};
+pub use h2ring_hpack::Protocol;
+pub use runtime::{ConnInfo, CoreContext, ShutdownSummary};
+pub use server::{Cores, RunningServer, Server, ServerBuilder, ServerConfig, ServerHandle};
 pub use service::{
-    service_fn, Body, BodyWriter, CollectError, ConnState, Context, Request, RequestBody, Response,
-    Service, ServiceFn, StreamError,
+    service_fn, Body, BodyWriter, CollectError, ConnState, Context, PreparedHead, Request,
+    RequestBody, Response, Service, ServiceFn, StreamError,
 };
-pub use shutdown::{ShutdownHandle, ShutdownSummary};
+pub use transport::tls::{TlsConfig, TlsInfo};

@@ -131,13 +131,6 @@ impl CoreMetrics {
     pub fn bytes_out(&self, n: u64) {
         bump(&self.bytes_out, n);
     }
-    /// Connections currently open on this core.
-    pub fn active_connections(&self) -> u64 {
-        self.connections_opened
-            .get()
-            .saturating_sub(self.connections_closed.get())
-    }
-
     /// Copies the counters into a `Send` snapshot.
     pub fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {

@@ -659,10 +659,10 @@ fn slowloris_body_gets_cancel_after_the_stream_receive_timeout() {
     let running = h2ring::Server::builder()
         .listen("127.0.0.1:0".parse().unwrap())
         .cores(h2ring::Cores::Count(1))
-        .conn_config(conn)
+        .http2(conn)
         .build()
         .unwrap()
-        .start(|core: &h2ring::CoreContext| h2ring::h2::connection_fn(core, body_reader()))
+        .start(|_core: &h2ring::CoreContext| body_reader())
         .unwrap();
     let addr = running.local_addrs()[0];
     let good = GoodClient::start(addr);

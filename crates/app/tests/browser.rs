@@ -9,8 +9,7 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use h2ring::tls::{CertSource, TlsAcceptor, TlsOptions};
-use h2ring::{service_fn, Body, Context, CoreContext, Request, Response};
+use h2ring::{service_fn, Body, Context, CoreContext, Request, Response, TlsConfig};
 use support::{builder, TestServer};
 
 const PAGE: &str = "<!doctype html><html><head><title>h2ring browser check</title></head>\
@@ -70,9 +69,10 @@ fn chromium_loads_the_page_over_h2() {
         eprintln!("chromium not installed: skipping the browser test");
         return;
     };
-    let tls = TlsAcceptor::new(TlsOptions::new(CertSource::SelfSigned)).unwrap();
-    let server =
-        TestServer::start_serving(builder(1), |_: &CoreContext| service_fn(page), Some(tls));
+    let server = TestServer::start(
+        builder(1).tls(TlsConfig::self_signed()),
+        |_: &CoreContext| service_fn(page),
+    );
     let url = format!("https://127.0.0.1:{}/", server.addr.port());
     let out = run_chromium(&browser, &["--dump-dom".to_string()], &url);
     let dom = String::from_utf8_lossy(&out.stdout);

@@ -6,7 +6,6 @@ mod support;
 use std::future::Future;
 use std::pin::Pin;
 
-use h2ring::files_service::files_service;
 use h2ring::static_files::StaticFiles;
 use h2ring::{Context, Request, Response, Service};
 use support::sha256::sha256_hex;
@@ -16,7 +15,7 @@ const TEN_MIB: usize = 10 * 1024 * 1024;
 
 /// `/echo` streams the request body back; everything else is a static file.
 fn site_service(files: StaticFiles) -> impl Service {
-    let files = files_service(files);
+    let files = files.into_service();
     let echo = echo_service();
     h2ring::service_fn(
         move |req: Request, cx: Context| -> Pin<Box<dyn Future<Output = Response>>> {

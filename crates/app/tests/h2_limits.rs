@@ -74,9 +74,9 @@ async fn panic_after_head() -> h2ring::Response {
 
 /// An extended CONNECT for `websocket` becomes a byte pipe (echo); anything else is 400.
 async fn connect_echo(req: Request, cx: Context, echo: impl Service) -> h2ring::Response {
-    let protocol = req.extensions().get::<h2ring::h2::Protocol>().cloned();
+    let protocol = req.extensions().get::<h2ring::Protocol>().cloned();
     if req.method() != http::Method::CONNECT
-        || protocol != Some(h2ring::h2::Protocol("websocket".into()))
+        || protocol != Some(h2ring::Protocol("websocket".into()))
     {
         return text(400, "expected extended CONNECT");
     }
@@ -137,7 +137,7 @@ fn panic_after_the_head_resets_with_internal_error_and_the_connection_survives()
 
 #[test]
 fn unread_request_body_keeps_the_client_window_closed() {
-    let (_probe, server) = server_with(|b| b.conn_config(small_windows()));
+    let (_probe, server) = server_with(|b| b.http2(small_windows()));
     block_on(STEP_TIMEOUT, async {
         let mut client = h2_connect(server.addr).await;
         // One round trip so the client has applied our SETTINGS (the stream window).
@@ -221,7 +221,7 @@ fn extended_connect_is_advertised_and_pipes_bytes_both_ways() {
         extended_connect: true,
         ..Http2Config::default()
     };
-    let (_probe, server) = server_with(|b| b.conn_config(config));
+    let (_probe, server) = server_with(|b| b.http2(config));
     block_on(STEP_TIMEOUT, async {
         let mut client = h2_connect(server.addr).await;
         assert_eq!(get(&mut client, "/").await.0, 200);

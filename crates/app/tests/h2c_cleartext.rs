@@ -11,7 +11,7 @@ use h2ring::{service_fn, Body, Context, CoreContext, Request, Response};
 use support::{builder, curl, TestServer};
 
 fn start() -> TestServer {
-    TestServer::start_serving(builder(1), |_: &CoreContext| service_fn(echo), None)
+    TestServer::start(builder(1), |_: &CoreContext| service_fn(echo))
 }
 
 /// Answers with the version the handler saw, the stream id, and the request body.
@@ -77,22 +77,18 @@ fn broken_http2_settings_is_400() {
 fn received_at_is_when_the_request_arrived() {
     const WAIT: Duration = Duration::from_millis(150);
     let before_start = std::time::Instant::now();
-    let server = TestServer::start_serving(
-        builder(1),
-        move |_: &CoreContext| {
-            service_fn(move |_req: Request, cx: Context| async move {
-                let at = cx.received_at();
-                glommio::timer::sleep(WAIT).await;
-                let waited = at.elapsed();
-                Response::new(Body::from(format!(
-                    "after-start={} waited-enough={}",
-                    at >= before_start,
-                    waited >= WAIT
-                )))
-            })
-        },
-        None,
-    );
+    let server = TestServer::start(builder(1), move |_: &CoreContext| {
+        service_fn(move |_req: Request, cx: Context| async move {
+            let at = cx.received_at();
+            glommio::timer::sleep(WAIT).await;
+            let waited = at.elapsed();
+            Response::new(Body::from(format!(
+                "after-start={} waited-enough={}",
+                at >= before_start,
+                waited >= WAIT
+            )))
+        })
+    });
     let url = format!("http://{}/", server.addr);
     for version in ["--http2-prior-knowledge", "--http1.1"] {
         assert_eq!(

@@ -1,19 +1,23 @@
-//! `Server::start_service`: a per-core service factory serving HTTP/2 and HTTP/1.1 on one
-//! port, as the crate docs show.
+//! `Server::start`: a per-core service factory serving HTTP/2 and HTTP/1.1 on one port,
+//! as the crate docs show; typed start errors; the metrics admin endpoint.
 
 mod support;
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use h2ring::{service_fn, Body, Context, Request, Response};
-use support::{block_on, builder, curl};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use h2ring::{service_fn, Body, Context, Cores, Request, Response, Server, StartError};
+use support::{block_on, builder, curl, two_cores};
 
 #[test]
-fn start_service_serves_a_per_core_service_over_h2_and_http1() {
+fn start_serves_a_per_core_service_over_h2_and_http1() {
     let server = builder(1).build().unwrap();
     let running = server
-        .start_service(|_core| {
+        .start(|_core| {
             let hits = Rc::new(Cell::new(0u64));
             service_fn(move |req: Request, _cx: Context| {
                 let hits = hits.clone();
@@ -42,7 +46,7 @@ fn start_service_serves_a_per_core_service_over_h2_and_http1() {
 fn prepared_heads_are_sent_over_h2_and_http1() {
     let server = builder(1).build().unwrap();
     let running = server
-        .start_service(|_core| {
+        .start(|_core| {
             let mut fields = http::HeaderMap::new();
             fields.insert("etag", http::HeaderValue::from_static("\"prepared-1\""));
             fields.insert("content-type", http::HeaderValue::from_static("text/plain"));
@@ -183,7 +187,7 @@ fn call_now_answers_at_once_and_hands_back_the_rest() {
     let server = builder(1).build().unwrap();
     let (n, l) = (now.clone(), later.clone());
     let running = server
-        .start_service(move |_core| SplitService {
+        .start(move |_core| SplitService {
             now: n.clone(),
             later: l.clone(),
         })
@@ -267,7 +271,7 @@ fn mirror<B>(req: &http::Request<B>) -> String {
 #[test]
 fn requests_answered_at_once_each_see_their_own_head() {
     let server = builder(1).build().unwrap();
-    let running = server.start_service(|_core| MirrorNow).unwrap();
+    let running = server.start(|_core| MirrorNow).unwrap();
     let addr = running.local_addrs()[0];
     let request = |method: &str, path: &str, tags: &[&str]| {
         let mut req = support::request(method, path);
@@ -331,6 +335,101 @@ fn requests_answered_at_once_each_see_their_own_head() {
             }
         }
     });
+    running.handle().shutdown();
+    running.join();
+}
+
+fn hello_factory(_core: &h2ring::CoreContext) -> impl h2ring::Service {
+    service_fn(|_req: Request, _cx: Context| async { Response::new(Body::from("hi")) })
+}
+
+#[test]
+fn busy_port_is_a_typed_error_with_its_os_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let err = builder(1)
+        .listen(addr)
+        .build()
+        .unwrap()
+        .start(hello_factory)
+        .unwrap_err();
+    let StartError::Bind { addr: at, source } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(*at, addr);
+    assert_eq!(source.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(std::error::Error::source(&err).is_some());
+    assert_eq!(
+        err.to_string(),
+        format!("cannot listen on {addr}: address already in use")
+    );
+}
+
+#[test]
+fn missing_certificate_files_fail_at_build() {
+    let err = builder(1)
+        .tls(h2ring::TlsConfig::from_pem_files(
+            "/nonexistent/c.pem",
+            "/nonexistent/k.pem",
+        ))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, StartError::Tls(h2ring::TlsError::Certificate { path, .. })
+            if path.to_str() == Some("/nonexistent/c.pem")),
+        "{err:?}"
+    );
+}
+
+/// One HTTP/1.1 request with `Connection: close`; the whole response.
+fn http1_get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn metrics_endpoint_serves_merged_counters() {
+    let Some(cores) = two_cores() else {
+        eprintln!("skipped: needs 2 cores");
+        return;
+    };
+    let running = Server::builder()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .cores(Cores::List(cores))
+        .metrics_addr(Some("127.0.0.1:0".parse().unwrap()))
+        .build()
+        .unwrap()
+        .start(hello_factory)
+        .unwrap();
+    let addr = running.local_addrs()[0];
+    for _ in 0..10 {
+        assert!(http1_get(addr, "/").ends_with("hi"));
+    }
+    let metrics = running.metrics_addr().unwrap();
+    // Other cores publish once per second; wait for both to report.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let body = loop {
+        let text = http1_get(metrics, "/metrics");
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.contains("content-type: text/plain; version=0.0.4\r\n"));
+        if text.contains("\nh2ring_connections_opened_total 10\n") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        body.contains("\nh2ring_connections_opened_total 10\n"),
+        "{body}"
+    );
+    assert!(body.contains("\nh2ring_cores 2\n"), "{body}");
     running.handle().shutdown();
     running.join();
 }

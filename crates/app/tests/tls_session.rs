@@ -5,14 +5,12 @@ mod support;
 
 use std::process::{Command, Stdio};
 
-use h2ring::tls::{CertSource, TlsAcceptor, TlsInfo, TlsOptions};
-use h2ring::{service_fn, Body, Context, CoreContext, Request, Response};
+use h2ring::{service_fn, Body, Context, CoreContext, Request, Response, TlsConfig, TlsInfo};
 use support::{builder, curl, TestServer};
 
 fn start() -> TestServer {
-    let acceptor = TlsAcceptor::new(TlsOptions::new(CertSource::SelfSigned)).unwrap();
-    TestServer::start_serving(
-        builder(1),
+    TestServer::start(
+        builder(1).tls(TlsConfig::self_signed()),
         |_: &CoreContext| {
             service_fn(|req: Request, _cx: Context| async move {
                 let text = match req.extensions().get::<TlsInfo>() {
@@ -28,7 +26,6 @@ fn start() -> TestServer {
                 Response::new(Body::from(text))
             })
         },
-        Some(acceptor),
     )
 }
 

@@ -12,7 +12,8 @@ use crate::budget::RateBudget;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// SETTINGS_MAX_CONCURRENT_STREAMS we advertise; streams beyond it are refused with
-    /// REFUSED_STREAM (RFC 9113 §5.1.2). Default 250, as Go's server.
+    /// REFUSED_STREAM (RFC 9113 §5.1.2). Default 100, the least RFC 9113 §6.5.2
+    /// recommends and what nghttpd and h2o advertise.
     pub max_concurrent_streams: u32,
     /// Receive window of each stream, i.e. how many request-body octets a client may send
     /// before the application reads them (Go: MaxUploadBufferPerStream). Default 1 MiB;
@@ -72,7 +73,7 @@ pub struct Config {
     /// Time the client has to acknowledge our SETTINGS; then SETTINGS_TIMEOUT. Default 10 s.
     pub settings_ack_timeout: Duration,
     /// A connection with no open stream for this long gets GOAWAY(NO_ERROR) and is closed.
-    /// PING does not count as activity. `None` disables it. Default 120 s.
+    /// PING does not count as activity. `None` disables it. Default 60 s.
     pub idle_timeout: Option<Duration>,
     /// How long a graceful shutdown lets open streams finish before the connection is closed.
     /// Default 30 s.
@@ -90,7 +91,7 @@ impl Default for Config {
     fn default() -> Self {
         let max_header_list_size = 16 * 1024;
         Config {
-            max_concurrent_streams: 250,
+            max_concurrent_streams: 100,
             stream_window: 1 << 20,
             connection_window: 1 << 20,
             max_frame_size: h2ring_frame::DEFAULT_MAX_FRAME_SIZE,
@@ -115,7 +116,7 @@ impl Default for Config {
             preface_timeout: Duration::from_secs(10),
             first_settings_timeout: Duration::from_secs(2),
             settings_ack_timeout: Duration::from_secs(10),
-            idle_timeout: Some(Duration::from_secs(120)),
+            idle_timeout: Some(Duration::from_secs(60)),
             drain_timeout: Duration::from_secs(30),
             goaway_linger: Duration::from_secs(1),
         }

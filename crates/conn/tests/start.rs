@@ -69,7 +69,7 @@ fn our_settings_come_first_with_the_configured_values() {
     assert_eq!(
         s.settings,
         vec![
-            Setting::MaxConcurrentStreams(250),
+            Setting::MaxConcurrentStreams(100),
             Setting::InitialWindowSize(1 << 20),
             Setting::MaxFrameSize(16_384),
             Setting::MaxHeaderListSize(16 * 1024),

@@ -12,13 +12,12 @@ use std::time::Duration;
 use glommio::TaskQueueHandle;
 
 use super::event::{LocalEvent, Notify};
-use crate::config::ConnConfig;
 use crate::metrics::CoreMetrics;
 
 /// Bits of a `conn_id` reserved for the per-core sequence number; the core's
 /// index fills the bits above, so ids are unique server-wide without any
 /// cross-core coordination.
-pub const CONN_ID_SEQUENCE_BITS: u32 = 48;
+pub(crate) const CONN_ID_SEQUENCE_BITS: u32 = 48;
 
 /// Facts about one accepted connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,23 +33,20 @@ pub struct ConnInfo {
 }
 
 /// A connection-serving future. Not `Send`: it lives and dies on its core.
-pub type ConnectionFuture = Pin<Box<dyn Future<Output = ()>>>;
+pub(crate) type ConnectionFuture = Pin<Box<dyn Future<Output = ()>>>;
 
 /// The per-core connection callback: called once per accepted connection,
 /// on the accepting core, with the stream (TCP_NODELAY already set).
-pub type ConnectionFn = Rc<dyn Fn(glommio::net::TcpStream, ConnInfo) -> ConnectionFuture>;
+pub(crate) type ConnectionFn = Rc<dyn Fn(glommio::net::TcpStream, ConnInfo) -> ConnectionFuture>;
 
 /// Limits and identity a core is started with.
 pub(crate) struct CoreParams {
     pub index: usize,
     pub cpu: usize,
     pub max_connections: usize,
-    pub max_handlers: usize,
     pub accept_backoff: Duration,
     pub conn_queue: TaskQueueHandle,
     pub handler_queue: TaskQueueHandle,
-    /// Normalized once per core; every connection on the core shares it.
-    pub conn_config: Rc<ConnConfig>,
 }
 
 /// The registry of one core. Shared by `Rc` between the accept loops, the
@@ -107,9 +103,23 @@ impl CoreState {
     }
 }
 
-/// What a connection factory gets on each core: identity, limits, the
-/// shutdown signal, the handler task queue and the core's metrics.
+/// What a service factory gets on each core: which core it is, and the shutdown signal.
 /// Cheap to clone; `!Send` (it belongs to its core).
+///
+/// ```no_run
+/// use h2ring::{service_fn, Body, Context, CoreContext, Request, Response, Server};
+///
+/// let server = Server::builder().build().expect("valid configuration");
+/// server
+///     .serve(|core: &CoreContext| {
+///         let name = format!("core {} (#{})", core.core(), core.index());
+///         service_fn(move |_req: Request, _cx: Context| {
+///             let name = name.clone();
+///             async move { Response::new(Body::from(name)) }
+///         })
+///     })
+///     .expect("server ran");
+/// ```
 #[derive(Clone)]
 pub struct CoreContext {
     pub(crate) state: Rc<CoreState>,
@@ -126,31 +136,11 @@ impl CoreContext {
         self.state.params.index
     }
 
-    /// The per-core concurrent-handler cap the HTTP/2 driver must enforce.
-    pub fn max_handlers(&self) -> usize {
-        self.state.params.max_handlers
-    }
-
-    /// The HTTP/2 connection settings from `ServerConfig::conn`.
-    pub fn conn_config(&self) -> &ConnConfig {
-        &self.state.params.conn_config
-    }
-
-    /// The same settings as the core's shared `Rc`, for connections to point at.
-    pub(crate) fn shared_conn_config(&self) -> Rc<ConnConfig> {
-        Rc::clone(&self.state.params.conn_config)
-    }
-
     /// Task queue (`Latency::NotImportant`) where request handlers should be
     /// spawned with `glommio::spawn_local_into`, so a slow handler does not
     /// delay connection I/O, which runs in a `Latency::Matters` queue.
-    pub fn handler_queue(&self) -> TaskQueueHandle {
+    pub(crate) fn handler_queue(&self) -> TaskQueueHandle {
         self.state.params.handler_queue
-    }
-
-    /// Task queue connection tasks run in (`Latency::Matters`).
-    pub fn connection_queue(&self) -> TaskQueueHandle {
-        self.state.params.conn_queue
     }
 
     /// Whether graceful shutdown has begun on this core.
@@ -165,7 +155,7 @@ impl CoreContext {
     }
 
     /// This core's metrics counters.
-    pub fn metrics(&self) -> &CoreMetrics {
+    pub(crate) fn metrics(&self) -> &CoreMetrics {
         &self.state.metrics
     }
 

@@ -19,49 +19,43 @@ use futures_lite::future;
 use glommio::{Latency, LocalExecutorBuilder, Placement, Shares};
 
 use super::accept::accept_loop;
-use super::admin;
 use super::core::{ConnectionFn, CoreContext, CoreParams, CoreState};
 use super::listener::into_glommio;
-use crate::config::ConnConfig;
+use super::shutdown::wait_for_trigger;
 use crate::metrics::{MetricsHub, MetricsSnapshot};
-use crate::shutdown::wait_for_trigger;
 
 /// Scheduler shares of the connection I/O queue relative to the handler
 /// queue: I/O gets twice the CPU time when both are busy.
-pub const CONN_QUEUE_SHARES: usize = 2000;
+const CONN_QUEUE_SHARES: usize = 2000;
 /// Scheduler shares of the handler queue.
-pub const HANDLER_QUEUE_SHARES: usize = 1000;
+const HANDLER_QUEUE_SHARES: usize = 1000;
 /// Latency target for the connection I/O queue.
-pub const CONN_QUEUE_LATENCY: Duration = Duration::from_millis(5);
+const CONN_QUEUE_LATENCY: Duration = Duration::from_millis(5);
 
 /// The per-core connection factory, called once on each core.
-pub type ConnectionFactory = Arc<dyn Fn(&CoreContext) -> ConnectionFn + Send + Sync>;
+pub(crate) type ConnectionFactory = Arc<dyn Fn(&CoreContext) -> ConnectionFn + Send + Sync>;
 
 /// Everything one core thread needs; `Send`, built on the starting thread.
 pub(crate) struct CoreSetup {
     pub index: usize,
     pub cpu: usize,
     pub listeners: Vec<OwnedFd>,
-    pub admin: Option<OwnedFd>,
     pub shutdown: OwnedFd,
     pub hub: MetricsHub,
     pub factory: ConnectionFactory,
     pub max_connections: usize,
-    pub max_handlers: usize,
     pub accept_backoff: Duration,
     pub drain_timeout: Duration,
     pub preempt_timer: Duration,
     pub spin_before_park: Option<Duration>,
-    pub publish_interval: Duration,
-    pub metrics_enabled: bool,
-    pub conn_config: ConnConfig,
+    pub publish_interval: Option<Duration>,
 }
 
 /// Thread body: returns the core's final metrics, or `None` if the
 /// executor could not be created (the error went to `ready`).
 pub(crate) fn run_core(
     setup: CoreSetup,
-    ready: mpsc::Sender<Result<(), String>>,
+    ready: mpsc::Sender<std::io::Result<()>>,
 ) -> Option<MetricsSnapshot> {
     let mut builder = LocalExecutorBuilder::new(Placement::Fixed(setup.cpu))
         .name(&format!("h2ring-core-{}", setup.cpu))
@@ -73,13 +67,13 @@ pub(crate) fn run_core(
     match executor {
         Ok(executor) => Some(executor.run(core_main(setup, ready))),
         Err(e) => {
-            let _ = ready.send(Err(e.to_string()));
+            let _ = ready.send(Err(std::io::Error::from(e)));
             None
         }
     }
 }
 
-async fn core_main(setup: CoreSetup, ready: mpsc::Sender<Result<(), String>>) -> MetricsSnapshot {
+async fn core_main(setup: CoreSetup, ready: mpsc::Sender<std::io::Result<()>>) -> MetricsSnapshot {
     let ex = glommio::executor();
     let conn_queue = ex.create_task_queue(
         Shares::Static(CONN_QUEUE_SHARES),
@@ -95,11 +89,9 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<Result<(), String>>) ->
         index: setup.index,
         cpu: setup.cpu,
         max_connections: setup.max_connections,
-        max_handlers: setup.max_handlers,
         accept_backoff: setup.accept_backoff,
         conn_queue,
         handler_queue,
-        conn_config: Rc::new(setup.conn_config.normalized()),
     });
     let on_conn = (setup.factory)(&CoreContext {
         state: Rc::clone(&state),
@@ -109,7 +101,7 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<Result<(), String>>) ->
         let listener = match into_glommio(fd) {
             Ok(listener) => listener,
             Err(e) => {
-                let _ = ready.send(Err(format!("cannot wrap listener: {e}")));
+                let _ = ready.send(Err(e));
                 return state.metrics.snapshot();
             }
         };
@@ -117,23 +109,13 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<Result<(), String>>) ->
         match glommio::spawn_local_into(job, conn_queue) {
             Ok(task) => tasks.push(task),
             Err(e) => {
-                let _ = ready.send(Err(format!("cannot spawn accept loop: {e}")));
+                let _ = ready.send(Err(std::io::Error::from(e)));
                 return state.metrics.snapshot();
             }
         }
     }
-    if let Some(fd) = setup.admin {
-        match into_glommio(fd) {
-            Ok(listener) => {
-                let job = admin::serve(listener, Rc::clone(&state), setup.hub.clone());
-                tasks.extend(glommio::spawn_local_into(job, handler_queue).ok());
-            }
-            Err(e) => tracing::error!("metrics listener unusable: {e}"),
-        }
-    }
-    if setup.index != 0 && setup.metrics_enabled {
-        let job =
-            publish_periodically(Rc::clone(&state), setup.hub.clone(), setup.publish_interval);
+    if let Some(every) = setup.publish_interval {
+        let job = publish_periodically(Rc::clone(&state), setup.hub.clone(), every);
         tasks.extend(glommio::spawn_local_into(job, handler_queue).ok());
     }
     let _ = ready.send(Ok(()));

@@ -1,6 +1,7 @@
-//! The thread-per-core runtime: `Server` starts one pinned glommio executor
-//! per core, each with its own `SO_REUSEPORT` listener per address, and
-//! `RunningServer` waits for them to stop.
+//! The thread-per-core runtime: one pinned glommio executor per core, each with its own
+//! `SO_REUSEPORT` listener per address, accept loops with a per-core connection cap, the
+//! drain deadline, graceful shutdown and signals. It knows nothing of HTTP: every accepted
+//! TCP stream goes to the per-core [`ConnectionFn`] the layer above built on that core.
 //!
 //! Known glommio 0.9 edges this design works around or watches:
 //! - `TcpListener::bind` fixes backlog 1024 and panics on an unresolvable
@@ -13,179 +14,116 @@
 //!   surfaces as a failure rather than a stuck run.
 
 mod accept;
-mod admin;
 mod core;
 mod event;
 mod executor;
 mod listener;
+pub(crate) mod shutdown;
+pub(crate) mod signals;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-pub use self::admin::{ADMIN_MAX_REQUEST, ADMIN_READ_TIMEOUT};
-pub use self::core::{
-    ConnInfo, ConnectionFn, ConnectionFuture, CoreContext, CONN_ID_SEQUENCE_BITS,
-};
-pub use self::event::{EventWait, LocalEvent};
-pub use self::executor::{
-    ConnectionFactory, CONN_QUEUE_LATENCY, CONN_QUEUE_SHARES, HANDLER_QUEUE_SHARES,
-};
+pub use self::core::{ConnInfo, CoreContext};
+pub(crate) use self::core::{ConnectionFn, ConnectionFuture};
+pub(crate) use self::executor::ConnectionFactory;
+pub(crate) use self::listener::{bind_group, into_glommio, Listener};
+pub use self::shutdown::{ShutdownHandle, ShutdownSummary};
 
 use self::executor::{run_core, CoreSetup};
-use crate::config::{available_cores, ServerBuilder, ServerConfig};
 use crate::error::StartError;
 use crate::metrics::{MetricsHub, MetricsSnapshot};
-use crate::shutdown::{ShutdownHandle, ShutdownSummary};
 
-/// A configured, not yet started server.
-#[derive(Debug, Clone)]
-pub struct Server {
-    config: ServerConfig,
+/// What the runtime needs to start: resolved cores, addresses and per-core limits.
+pub(crate) struct RuntimeConfig {
+    pub cores: Vec<usize>,
+    pub listen: Vec<SocketAddr>,
+    pub backlog: u32,
+    pub max_connections_per_core: usize,
+    pub accept_backoff: Duration,
+    pub drain_timeout: Duration,
+    pub preempt_timer: Duration,
+    pub spin_before_park: Option<Duration>,
+    /// Each core but the first publishes its metrics to the hub this often (the first
+    /// serves the admin endpoint and publishes on every scrape); `None`: never.
+    pub publish_interval: Option<Duration>,
 }
 
-impl Server {
-    /// Starts configuring a server.
-    pub fn builder() -> ServerBuilder {
-        ServerBuilder::new()
+/// Binds every listener, starts one executor per core and returns once all cores are
+/// accepting. `factory` runs once on each core to build that core's connection callback
+/// (which may hold `!Send` state).
+pub(crate) fn start(
+    config: RuntimeConfig,
+    hub: MetricsHub,
+    factory: ConnectionFactory,
+) -> Result<Runtime, StartError> {
+    let cores = config.cores;
+    let mut per_core: Vec<Vec<OwnedFd>> = cores.iter().map(|_| Vec::new()).collect();
+    let mut local_addrs = Vec::with_capacity(config.listen.len());
+    for &addr in &config.listen {
+        let (actual, fds) = bind_group(addr, config.backlog, cores.len())?;
+        local_addrs.push(actual);
+        for (slot, fd) in per_core.iter_mut().zip(fds) {
+            slot.push(fd);
+        }
     }
-
-    pub(crate) fn from_config(config: ServerConfig) -> Self {
-        Server { config }
-    }
-
-    /// The validated configuration.
-    pub fn config(&self) -> &ServerConfig {
-        &self.config
-    }
-
-    /// Binds every listener, starts one executor per core and returns once
-    /// all cores are accepting. `factory` runs once on each core to build
-    /// that core's connection callback (which may hold `!Send` state).
-    pub fn start<F>(self, factory: F) -> Result<RunningServer, StartError>
-    where
-        F: Fn(&CoreContext) -> ConnectionFn + Send + Sync + 'static,
+    let first_core = cores.first().copied().unwrap_or(0);
+    let io_err = |source: std::io::Error| StartError::Executor {
+        core: first_core,
+        source,
+    };
+    let (handle, watch) = ShutdownHandle::new().map_err(io_err)?;
+    let watch_fds = cores
+        .iter()
+        .map(|_| watch.for_core())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io_err)?;
+    drop(watch);
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let mut threads = Vec::with_capacity(cores.len());
+    for (index, ((&cpu, listeners), shutdown)) in
+        cores.iter().zip(per_core).zip(watch_fds).enumerate()
     {
-        self.config.validate()?;
-        let cores = self.config.cores.resolve(&available_cores()?)?;
-        let mut per_core: Vec<Vec<OwnedFd>> = cores.iter().map(|_| Vec::new()).collect();
-        let mut local_addrs = Vec::with_capacity(self.config.listen.len());
-        for &addr in &self.config.listen {
-            let (actual, fds) = listener::bind_group(addr, self.config.backlog, cores.len())?;
-            local_addrs.push(actual);
-            for (slot, fd) in per_core.iter_mut().zip(fds) {
-                slot.push(fd);
+        let setup = CoreSetup {
+            index,
+            cpu,
+            listeners,
+            shutdown,
+            hub: hub.clone(),
+            factory: Arc::clone(&factory),
+            max_connections: config.max_connections_per_core,
+            accept_backoff: config.accept_backoff,
+            drain_timeout: config.drain_timeout,
+            preempt_timer: config.preempt_timer,
+            spin_before_park: config.spin_before_park,
+            publish_interval: config.publish_interval.filter(|_| index != 0),
+        };
+        let ready = ready_tx.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("h2ring-core-{cpu}"))
+            .spawn(move || run_core(setup, ready));
+        match spawned {
+            Ok(thread) => threads.push((cpu, thread)),
+            Err(source) => {
+                let err = StartError::Executor { core: cpu, source };
+                return Err(abort(handle, threads, err));
             }
         }
-        let (admin, metrics_addr) = match self.config.metrics_addr {
-            Some(addr) => {
-                let (actual, mut fds) = listener::bind_group(addr, self.config.backlog, 1)?;
-                (fds.pop(), Some(actual))
-            }
-            None => (None, None),
-        };
-        let io_err = |e: std::io::Error| StartError::Executor {
-            core: cores.first().copied().unwrap_or(0),
-            reason: crate::error::describe_io_error(&e),
-        };
-        let (handle, watch) = ShutdownHandle::new().map_err(io_err)?;
-        let watch_fds = cores
-            .iter()
-            .map(|_| watch.for_core())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(io_err)?;
-        drop(watch);
-        let hub = MetricsHub::new(cores.len());
-        let factory: ConnectionFactory = Arc::new(factory);
-        let mut admin = admin;
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let mut threads = Vec::with_capacity(cores.len());
-        for (index, ((&cpu, listeners), shutdown)) in
-            cores.iter().zip(per_core).zip(watch_fds).enumerate()
-        {
-            let setup = CoreSetup {
-                index,
-                cpu,
-                listeners,
-                admin: if index == 0 { admin.take() } else { None },
-                shutdown,
-                hub: hub.clone(),
-                factory: Arc::clone(&factory),
-                max_connections: self.config.max_connections_per_core,
-                max_handlers: self.config.max_handlers_per_core,
-                accept_backoff: self.config.accept_backoff,
-                drain_timeout: self.config.drain_timeout,
-                preempt_timer: self.config.preempt_timer,
-                spin_before_park: self.config.spin_before_park,
-                publish_interval: self.config.metrics_publish_interval,
-                metrics_enabled: metrics_addr.is_some(),
-                conn_config: self.config.conn.clone(),
-            };
-            let ready = ready_tx.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("h2ring-core-{cpu}"))
-                .spawn(move || run_core(setup, ready));
-            match spawned {
-                Ok(thread) => threads.push((cpu, thread)),
-                Err(e) => {
-                    let err = StartError::Executor {
-                        core: cpu,
-                        reason: crate::error::describe_io_error(&e),
-                    };
-                    return Err(abort(handle, threads, err));
-                }
-            }
-        }
-        drop(ready_tx);
-        let running = RunningServer {
-            handle,
-            threads,
-            local_addrs,
-            metrics_addr,
-            cores,
-        };
-        running.await_ready(ready_rx)
     }
-
-    /// Starts serving `Service`s: `factory` runs once on each core and returns that core's
-    /// service (which may be `!Send` and hold per-core state). Every port speaks HTTP/2
-    /// with prior knowledge and HTTP/1.1 (with `Upgrade: h2c`), told apart by the first
-    /// octets. For TLS, build the callback with [`crate::serve::connection_fn`] and use
-    /// [`Server::start`].
-    pub fn start_service<F, S>(self, factory: F) -> Result<RunningServer, StartError>
-    where
-        F: Fn(&CoreContext) -> S + Send + Sync + 'static,
-        S: crate::Service,
-    {
-        self.start(move |core: &CoreContext| crate::serve::connection_fn(core, factory(core), None))
-    }
-
-    /// [`Server::start_service`], then SIGINT/SIGTERM handling, blocking until stopped.
-    pub fn serve<F, S>(self, factory: F) -> Result<ShutdownSummary, StartError>
-    where
-        F: Fn(&CoreContext) -> S + Send + Sync + 'static,
-        S: crate::Service,
-    {
-        self.run(move |core: &CoreContext| crate::serve::connection_fn(core, factory(core), None))
-    }
-
-    /// Starts the server, turns SIGINT/SIGTERM into graceful shutdown (a
-    /// second signal exits at once), and blocks until it has stopped.
-    pub fn run<F>(self, factory: F) -> Result<ShutdownSummary, StartError>
-    where
-        F: Fn(&CoreContext) -> ConnectionFn + Send + Sync + 'static,
-    {
-        let running = self.start(factory)?;
-        crate::signals::install(running.handle()).map_err(|e| {
-            StartError::InvalidConfig(format!(
-                "cannot install signal handlers: {}",
-                crate::error::describe_io_error(&e)
-            ))
-        })?;
-        Ok(running.join())
-    }
+    drop(ready_tx);
+    let running = Runtime {
+        handle,
+        threads,
+        local_addrs,
+        cores,
+    };
+    running.await_ready(ready_rx)
 }
 
 type CoreThread = (usize, JoinHandle<Option<MetricsSnapshot>>);
@@ -199,58 +137,47 @@ fn abort(handle: ShutdownHandle, threads: Vec<CoreThread>, err: StartError) -> S
     err
 }
 
-/// A started server. Call [`RunningServer::handle`] to stop it from anywhere
-/// and [`RunningServer::join`] to wait for the summary.
-pub struct RunningServer {
+/// The started cores.
+pub(crate) struct Runtime {
     handle: ShutdownHandle,
     threads: Vec<CoreThread>,
     local_addrs: Vec<SocketAddr>,
-    metrics_addr: Option<SocketAddr>,
     cores: Vec<usize>,
 }
 
-impl RunningServer {
+impl Runtime {
     /// Waits until every core reports that its executor and listeners run.
-    fn await_ready(self, ready: mpsc::Receiver<Result<(), String>>) -> Result<Self, StartError> {
+    fn await_ready(self, ready: mpsc::Receiver<std::io::Result<()>>) -> Result<Self, StartError> {
         for (cpu, _) in &self.threads {
-            let failure = match ready.recv() {
+            let source = match ready.recv() {
                 Ok(Ok(())) => continue,
-                Ok(Err(reason)) => reason,
-                Err(_) => "executor thread exited during startup".to_string(),
+                Ok(Err(e)) => e,
+                Err(_) => std::io::Error::other("executor thread exited during startup"),
             };
-            let err = StartError::Executor {
-                core: *cpu,
-                reason: failure,
-            };
+            let err = StartError::Executor { core: *cpu, source };
             return Err(abort(self.handle, self.threads, err));
         }
         Ok(self)
     }
 
     /// A handle that starts graceful shutdown.
-    pub fn handle(&self) -> ShutdownHandle {
+    pub(crate) fn handle(&self) -> ShutdownHandle {
         self.handle.clone()
     }
 
-    /// The bound listen addresses (ephemeral ports resolved), in the order
-    /// they were configured.
-    pub fn local_addrs(&self) -> &[SocketAddr] {
+    /// The bound listen addresses, in the order they were configured.
+    pub(crate) fn local_addrs(&self) -> &[SocketAddr] {
         &self.local_addrs
     }
 
-    /// The bound metrics admin address, if enabled.
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics_addr
-    }
-
     /// The CPU cores serving, one executor each.
-    pub fn cores(&self) -> &[usize] {
+    pub(crate) fn cores(&self) -> &[usize] {
         &self.cores
     }
 
-    /// Blocks until every core has stopped (after `shutdown()`), and returns
-    /// what the server did. A core whose thread panicked contributes nothing.
-    pub fn join(self) -> ShutdownSummary {
+    /// Blocks until every core has stopped and returns what the server did. A core whose
+    /// thread panicked contributes nothing.
+    pub(crate) fn join(self) -> ShutdownSummary {
         let mut merged = MetricsSnapshot::default();
         let mut reported = 0;
         for (cpu, thread) in self.threads {

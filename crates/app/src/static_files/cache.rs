@@ -68,12 +68,9 @@ impl FileCache {
     }
 
     /// Paths currently cached.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// [`StaticFiles::respond`] through the cache.

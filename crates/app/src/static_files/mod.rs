@@ -12,6 +12,9 @@ mod httpdate;
 mod mime;
 mod path;
 mod range;
+mod service;
+#[cfg(test)]
+mod tests;
 
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
@@ -22,22 +25,23 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 
-use crate::PreparedHead;
+use crate::error::describe_io_error;
+use crate::service::PreparedHead;
 
-pub use cache::{FileCache, CACHE_MAX_BYTES, CACHE_MAX_ENTRIES, CACHE_MAX_FILE, CACHE_TTL};
-pub use httpdate::{format_http_date, parse_http_date};
-pub use mime::{content_type_for, DEFAULT_CONTENT_TYPE};
-pub use path::{relative_path, resolve_under, PathRefusal};
-pub use range::{parse_range, RangeRequest};
+use cache::FileCache;
+use httpdate::{format_http_date, parse_http_date};
+use mime::content_type_for;
+use path::{relative_path, resolve_under, PathRefusal};
+use range::{parse_range, RangeRequest};
 
 /// The page served at `/` when no root directory is configured.
-pub const BUILTIN_INDEX: &str = include_str!("../../assets/index.html");
+pub(crate) const BUILTIN_INDEX: &str = include_str!("../../assets/index.html");
 /// File served for a directory request.
-pub const INDEX_FILE: &str = "index.html";
+pub(crate) const INDEX_FILE: &str = "index.html";
 
 /// Where a response body comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodySource {
+pub(crate) enum BodySource {
     /// No body (HEAD, 304, 416 …).
     Empty,
     /// An in-memory body.
@@ -55,7 +59,7 @@ pub enum BodySource {
 
 /// A decided static response.
 #[derive(Debug, Clone)]
-pub struct StaticResponse {
+pub(crate) struct StaticResponse {
     /// Status code.
     pub status: StatusCode,
     /// Header fields shared by every plain 200 of the file, built when the file was
@@ -70,7 +74,8 @@ pub struct StaticResponse {
 
 impl StaticResponse {
     /// A header field's value, from the prepared fields or the others.
-    pub fn header(&self, name: &str) -> Option<&HeaderValue> {
+    #[cfg(test)]
+    pub(crate) fn header(&self, name: &str) -> Option<&HeaderValue> {
         self.prepared
             .as_ref()
             .and_then(|p| p.headers().get(name))
@@ -78,15 +83,16 @@ impl StaticResponse {
     }
 
     /// Every header field in one map, prepared ones first.
-    pub fn all_headers(&self) -> HeaderMap {
+    #[cfg(test)]
+    pub(crate) fn all_headers(&self) -> HeaderMap {
         match &self.prepared {
-            Some(p) => crate::respond::merged_head(p, &self.headers),
+            Some(p) => crate::service::respond::merged_head(p, &self.headers),
             None => self.headers.clone(),
         }
     }
 
     /// The response to send, with `body` (made from [`StaticResponse::body`]).
-    pub fn into_response(self, body: crate::Body) -> crate::Response {
+    pub fn into_response(self, body: crate::service::Body) -> crate::service::Response {
         let mut response = match &self.prepared {
             Some(p) => p.response(self.status, body),
             None => {
@@ -101,7 +107,7 @@ impl StaticResponse {
 }
 
 /// Reads a file range with blocking `std::fs` I/O (see the module docs).
-pub fn read_file_range(path: &Path, offset: u64, len: u64) -> std::io::Result<Bytes> {
+pub(crate) fn read_file_range(path: &Path, offset: u64, len: u64) -> std::io::Result<Bytes> {
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(offset))?;
     let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
@@ -109,10 +115,50 @@ pub fn read_file_range(path: &Path, offset: u64, len: u64) -> std::io::Result<By
     Ok(Bytes::from(buf))
 }
 
-/// What is being served: a directory tree or the built-in page.
+/// A static file server: a directory tree (or the built-in page), served by GET and HEAD
+/// with ETag and Last-Modified validators, conditional requests (304), single ranges (206,
+/// 416) and directory `index.html`; other methods get 405. It is the service the `h2ring`
+/// binary runs.
+///
+/// ```no_run
+/// use h2ring::static_files::StaticFiles;
+/// use h2ring::Server;
+///
+/// let files = StaticFiles::new("/srv/www")?;
+/// Server::builder().build()?.serve(move |_core| files.clone().into_service())?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct StaticFiles {
     root: Option<PathBuf>,
+    upload_sink: Option<String>,
+}
+
+/// Why [`StaticFiles::new`] refused a root directory.
+#[derive(Debug)]
+pub struct RootError {
+    path: PathBuf,
+    source: std::io::Error,
+}
+
+impl RootError {
+    /// The root that was given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl std::fmt::Display for RootError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reason = describe_io_error(&self.source);
+        write!(f, "cannot serve root {}: {reason}", self.path.display())
+    }
+}
+
+impl std::error::Error for RootError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
 }
 
 /// What a request path names.
@@ -223,24 +269,37 @@ impl Entity {
 
 impl StaticFiles {
     /// Serves files under `root`, which must be an existing directory.
-    pub fn new(root: &Path) -> Result<Self, crate::StartError> {
-        let invalid = |reason: String| crate::StartError::InvalidRoot {
+    pub fn new(root: impl AsRef<Path>) -> Result<Self, RootError> {
+        let root = root.as_ref();
+        let invalid = |source| RootError {
             path: root.to_path_buf(),
-            reason,
+            source,
         };
-        let canonical = std::fs::canonicalize(root)
-            .map_err(|e| invalid(crate::error::describe_io_error(&e)))?;
+        let canonical = std::fs::canonicalize(root).map_err(invalid)?;
         if !canonical.is_dir() {
-            return Err(invalid("not a directory".to_string()));
+            let not_dir = std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory");
+            return Err(invalid(not_dir));
         }
         Ok(StaticFiles {
             root: Some(canonical),
+            upload_sink: None,
         })
     }
 
     /// Serves only the built-in page at `/` (and `/index.html`).
     pub fn builtin() -> Self {
-        StaticFiles { root: None }
+        StaticFiles {
+            root: None,
+            upload_sink: None,
+        }
+    }
+
+    /// Also accepts POST and PUT at `path`: the body is read to its end through flow
+    /// control like any handler's and discarded, and the answer is 200 with the octet
+    /// count (for upload benchmarks and smoke tests).
+    pub fn upload_sink(mut self, path: impl Into<String>) -> Self {
+        self.upload_sink = Some(path.into());
+        self
     }
 
     /// The canonical root, if serving a directory.
@@ -248,14 +307,15 @@ impl StaticFiles {
         self.root.as_deref()
     }
 
-    /// Decides the response for a request's head.
-    pub fn respond_parts(&self, parts: &http::request::Parts) -> StaticResponse {
-        self.respond(&parts.method, parts.uri.path(), &parts.headers)
-    }
-
     /// Decides the response for `method` on `path` (the URI path, still
     /// percent-encoded) with request `headers`.
-    pub fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> StaticResponse {
+    #[cfg(test)]
+    pub(crate) fn respond(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> StaticResponse {
         if method != Method::GET && method != Method::HEAD {
             return method_not_allowed();
         }

@@ -36,7 +36,11 @@ pub fn builder(cores: usize) -> ServerBuilder {
 
 /// The first two cores, or `None` on a one-core machine.
 pub fn two_cores() -> Option<Vec<usize>> {
-    let cores = h2ring::config::available_cores().unwrap();
+    let mut cores: Vec<usize> = core_affinity::get_core_ids()?
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    cores.sort_unstable();
     (cores.len() >= 2).then(|| cores[..2].to_vec())
 }
 
@@ -47,35 +51,15 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts `builder` serving HTTP/2 with the service `make` builds on each core.
+    /// Starts `builder` serving the service `make` builds on each core: HTTP/2 and
+    /// HTTP/1.1 (told apart by the first octets, `Upgrade: h2c` included), or HTTPS with
+    /// ALPN when the builder has TLS.
     pub fn start<S, F>(builder: ServerBuilder, make: F) -> TestServer
     where
         S: Service,
         F: Fn(&CoreContext) -> S + Send + Sync + 'static,
     {
-        Self::running(
-            builder
-                .build()
-                .unwrap()
-                .start(move |core: &CoreContext| h2ring::h2::connection_fn(core, make(core))),
-        )
-    }
-
-    /// Starts `builder` serving what the `h2ring` binary serves on a port: HTTP/2 and
-    /// HTTP/1.1 (told apart by the first octets, `Upgrade: h2c` included), or HTTPS with
-    /// ALPN when `tls` is given.
-    pub fn start_serving<S, F>(
-        builder: ServerBuilder,
-        make: F,
-        tls: Option<std::sync::Arc<h2ring::tls::TlsAcceptor>>,
-    ) -> TestServer
-    where
-        S: Service,
-        F: Fn(&CoreContext) -> S + Send + Sync + 'static,
-    {
-        Self::running(builder.build().unwrap().start(move |core: &CoreContext| {
-            h2ring::serve::connection_fn(core, make(core), tls.as_ref())
-        }))
+        Self::running(builder.build().unwrap().start(make))
     }
 
     fn running(started: Result<RunningServer, h2ring::StartError>) -> TestServer {

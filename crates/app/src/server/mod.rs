@@ -1,0 +1,257 @@
+//! The server: the builder and its settings, and the wiring that puts a [`Service`] on
+//! every core — the runtime's accepted streams go through TLS or protocol sniffing to the
+//! HTTP/2 or HTTP/1.1 driver.
+
+mod admin;
+pub(crate) mod builder;
+mod connect;
+
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+pub use self::builder::{Cores, ServerBuilder, ServerConfig};
+
+use self::builder::available_cores;
+use self::connect::{connection_fn, CoreLimits};
+use crate::error::{StartError, TlsError};
+use crate::metrics::MetricsHub;
+use crate::runtime::{self, CoreContext, Runtime, RuntimeConfig, ShutdownHandle, ShutdownSummary};
+use crate::service::Service;
+use crate::transport::tls::TlsAcceptor;
+
+/// A configured, not yet started server. Build it with [`Server::builder`], then
+/// [`serve`](Server::serve) (blocks until SIGINT/SIGTERM) or [`start`](Server::start)
+/// (returns a [`RunningServer`] to stop yourself).
+///
+/// Every listener speaks HTTP/2 and HTTP/1.1: over TLS, ALPN picks; in cleartext, the first
+/// octets do (the HTTP/2 preface means h2c with prior knowledge, anything else HTTP/1.1,
+/// which may `Upgrade: h2c`).
+#[derive(Debug, Clone)]
+pub struct Server {
+    config: ServerConfig,
+    tls: Option<Arc<TlsAcceptor>>,
+}
+
+impl Server {
+    /// Starts configuring a server.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::new()
+    }
+
+    pub(crate) fn from_config(config: ServerConfig, tls: Option<Arc<TlsAcceptor>>) -> Self {
+        Server { config, tls }
+    }
+
+    /// The validated settings.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Binds every listener, starts one executor per core and returns once all cores are
+    /// accepting. `factory` runs once on each core, on that core, and returns the core's
+    /// service, which may be `!Send` and hold per-core state.
+    ///
+    /// ```no_run
+    /// use h2ring::{service_fn, Body, Context, Request, Response, Server};
+    ///
+    /// let running = Server::builder()
+    ///     .listen("127.0.0.1:0".parse().unwrap())
+    ///     .build()?
+    ///     .start(|_core| service_fn(|_req: Request, _cx: Context| async {
+    ///         Response::new(Body::from("hello\n"))
+    ///     }))?;
+    /// println!("listening on {}", running.local_addrs()[0]);
+    /// running.handle().shutdown();
+    /// println!("{}", running.join());
+    /// # Ok::<(), h2ring::StartError>(())
+    /// ```
+    pub fn start<F, S>(self, factory: F) -> Result<RunningServer, StartError>
+    where
+        F: Fn(&CoreContext) -> S + Send + Sync + 'static,
+        S: Service,
+    {
+        let config = self.config;
+        config.validate()?;
+        let cores = config.cores.resolve(&available_cores()?)?;
+        let hub = MetricsHub::new(cores.len());
+        let (admin_fd, admin_addr) = match config.metrics_addr {
+            Some(addr) => {
+                let (actual, mut fds) = runtime::bind_group(addr, config.backlog, 1)?;
+                (fds.pop(), Some(actual))
+            }
+            None => (None, None),
+        };
+        // Core 0 takes the admin listener when it starts; the factory is shared by threads.
+        let admin_fd: Mutex<Option<OwnedFd>> = Mutex::new(admin_fd);
+        let admin_hub = hub.clone();
+        let http2 = config.http2.clone().normalized();
+        let max_handlers = config.max_handlers_per_core;
+        let tls = self.tls.clone();
+        let per_core = move |core: &CoreContext| {
+            if core.index() == 0 {
+                let fd = admin_fd.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(fd) = fd {
+                    spawn_admin(core, fd, admin_hub.clone());
+                }
+            }
+            let limits = CoreLimits {
+                http2: Rc::new(http2.clone()),
+                max_handlers,
+            };
+            connection_fn(core, factory(core), limits, tls.as_deref())
+        };
+        let runtime = runtime::start(
+            RuntimeConfig {
+                cores,
+                listen: config.listen.clone(),
+                backlog: config.backlog,
+                max_connections_per_core: config.max_connections_per_core,
+                accept_backoff: config.accept_backoff,
+                drain_timeout: config.http2.drain_timeout,
+                preempt_timer: config.preempt_timer,
+                spin_before_park: config.spin_before_park,
+                publish_interval: admin_addr.map(|_| config.metrics_publish_interval),
+            },
+            hub,
+            Arc::new(per_core),
+        )?;
+        Ok(RunningServer {
+            runtime,
+            metrics_addr: admin_addr,
+            tls: self.tls,
+        })
+    }
+
+    /// [`start`](Server::start), then [`RunningServer::run_until_signal`]: serves until
+    /// SIGINT or SIGTERM, drains, and returns what the server did.
+    ///
+    /// ```no_run
+    /// use h2ring::{service_fn, Body, Context, Request, Response, Server};
+    ///
+    /// let summary = Server::builder().build()?.serve(|_core| {
+    ///     service_fn(|_req: Request, _cx: Context| async { Response::new(Body::from("hi\n")) })
+    /// })?;
+    /// println!("{summary}");
+    /// # Ok::<(), h2ring::StartError>(())
+    /// ```
+    pub fn serve<F, S>(self, factory: F) -> Result<ShutdownSummary, StartError>
+    where
+        F: Fn(&CoreContext) -> S + Send + Sync + 'static,
+        S: Service,
+    {
+        self.start(factory)?.run_until_signal()
+    }
+}
+
+/// Serves the metrics admin endpoint on this core until shutdown.
+fn spawn_admin(core: &CoreContext, fd: OwnedFd, hub: MetricsHub) {
+    match runtime::into_glommio(fd) {
+        Ok(listener) => {
+            let job = admin::serve(listener, core.clone(), hub);
+            match glommio::spawn_local_into(job, core.handler_queue()) {
+                Ok(task) => {
+                    task.detach();
+                }
+                Err(e) => tracing::error!("cannot start the metrics endpoint: {e}"),
+            }
+        }
+        Err(e) => tracing::error!("metrics listener unusable: {e}"),
+    }
+}
+
+/// A started server: where it listens, a [`ServerHandle`] to stop it or reload its
+/// certificates from any thread, and [`join`](RunningServer::join) to wait for the end.
+pub struct RunningServer {
+    runtime: Runtime,
+    metrics_addr: Option<SocketAddr>,
+    tls: Option<Arc<TlsAcceptor>>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("local_addrs", &self.local_addrs())
+            .field("metrics_addr", &self.metrics_addr)
+            .field("cores", &self.cores())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningServer {
+    /// A handle that stops the server or reloads its certificates, from any thread.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            shutdown: self.runtime.handle(),
+            tls: self.tls.clone(),
+        }
+    }
+
+    /// The bound listen addresses (ephemeral ports resolved), in the order they were
+    /// configured.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        self.runtime.local_addrs()
+    }
+
+    /// The bound metrics admin address, if enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The CPU cores serving, one executor each.
+    pub fn cores(&self) -> &[usize] {
+        self.runtime.cores()
+    }
+
+    /// Blocks until every core has stopped (after [`ServerHandle::shutdown`]) and returns
+    /// what the server did. A core whose thread panicked contributes nothing.
+    pub fn join(self) -> ShutdownSummary {
+        self.runtime.join()
+    }
+
+    /// Turns SIGINT and SIGTERM into a graceful shutdown (a second signal exits the process
+    /// at once, with status 1) and blocks until the server has stopped.
+    pub fn run_until_signal(self) -> Result<ShutdownSummary, StartError> {
+        if let Err(e) = runtime::signals::install(self.runtime.handle()) {
+            self.runtime.handle().shutdown();
+            self.runtime.join();
+            return Err(StartError::Signals(e));
+        }
+        Ok(self.join())
+    }
+}
+
+/// Stops a running server or reloads its TLS certificates, from any thread. Cheap to
+/// clone. Dropping it does nothing; dropping the [`RunningServer`] and every handle
+/// starts a shutdown.
+#[derive(Debug, Clone)]
+pub struct ServerHandle {
+    shutdown: ShutdownHandle,
+    tls: Option<Arc<TlsAcceptor>>,
+}
+
+impl ServerHandle {
+    /// Begins graceful shutdown on every core: listeners close at once, HTTP/2 connections
+    /// get GOAWAY and HTTP/1.1 ones close after their current exchange, and after the
+    /// drain timeout the rest are closed. Idempotent; returns immediately.
+    pub fn shutdown(&self) {
+        self.shutdown.shutdown();
+    }
+
+    /// Whether [`shutdown`](ServerHandle::shutdown) has been called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutdown.is_started()
+    }
+
+    /// Reads the TLS certificate files again (for example on SIGHUP, after a renewal) and
+    /// presents them to new handshakes; established sessions keep theirs, so no connection
+    /// is dropped. On error the old certificates stay in force. Without TLS, or with an
+    /// application's own rustls configuration, there is nothing to reload: `Ok(false)`.
+    pub fn reload_tls(&self) -> Result<bool, TlsError> {
+        match &self.tls {
+            Some(tls) if tls.reloads_files() => tls.reload().map(|()| true),
+            _ => Ok(false),
+        }
+    }
+}
