@@ -12,6 +12,9 @@
 //! `RUSTC_BOOTSTRAP` scoped to our own crates (dependencies still build as on stable), and
 //! [`render`] refuses a format version it was not checked against ([`FORMAT_VERSIONS`]).
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 mod diff;
 mod listing;
 mod types;
