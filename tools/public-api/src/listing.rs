@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use crate::types::{array, variant, Names, Render};
+use crate::types::{array, flag, variant, Names, Render};
 
 /// The rustdoc JSON format versions this reader was written and checked against.
 ///
@@ -271,22 +271,9 @@ impl<'a> Crate<'a> {
             }
             "trait" => {
                 let (params, where_clause) = r.generics(&inner["generics"]);
-                let bounds = r.bounds(&inner["bounds"]);
-                let supertraits = if bounds.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {bounds}")
-                };
-                let unsafety = if inner["is_unsafe"] == true {
-                    "unsafe "
-                } else {
-                    ""
-                };
-                let auto = if inner["is_auto"] == true {
-                    "auto "
-                } else {
-                    ""
-                };
+                let supertraits = r.declared_bounds(&inner["bounds"]);
+                let unsafety = flag(inner, "is_unsafe", "unsafe ");
+                let auto = flag(inner, "is_auto", "auto ");
                 let dyn_note = if inner["is_dyn_compatible"] == true {
                     ""
                 } else {
@@ -331,11 +318,7 @@ impl<'a> Crate<'a> {
                 );
             }
             "static" => {
-                let mutability = if inner["is_mutable"] == true {
-                    "mut "
-                } else {
-                    ""
-                };
+                let mutability = flag(inner, "is_mutable", "mut ");
                 push(
                     DECLARATION,
                     0,
@@ -429,12 +412,7 @@ impl<'a> Crate<'a> {
             }
             "assoc_type" => {
                 let (params, where_clause) = r.generics(&inner["generics"]);
-                let bounds = r.bounds(&inner["bounds"]);
-                let bounds = if bounds.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {bounds}")
-                };
+                let bounds = r.declared_bounds(&inner["bounds"]);
                 let default = if inner["type"].is_null() {
                     String::new()
                 } else {
@@ -491,16 +469,8 @@ impl<'a> Crate<'a> {
     fn trait_impl_line(&self, inner: &Value) -> String {
         let r = self.render();
         let (params, where_clause) = r.generics(&inner["generics"]);
-        let unsafety = if inner["is_unsafe"] == true {
-            "unsafe "
-        } else {
-            ""
-        };
-        let negation = if inner["is_negative"] == true {
-            "!"
-        } else {
-            ""
-        };
+        let unsafety = flag(inner, "is_unsafe", "unsafe ");
+        let negation = flag(inner, "is_negative", "!");
         let trait_ = r.path(&inner["trait"]);
         let for_ = r.ty(&inner["for"]);
         let assoc: BTreeSet<String> = array(&inner["items"])

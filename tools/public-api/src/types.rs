@@ -38,13 +38,22 @@ pub(crate) fn variant(v: &Value) -> (&str, &Value) {
     }
 }
 
+/// `word` if the boolean field `name` of `v` is set, else nothing.
+pub(crate) fn flag(v: &Value, name: &str, word: &'static str) -> &'static str {
+    if v[name] == true {
+        word
+    } else {
+        ""
+    }
+}
+
 /// `&'a mut target` for a `borrowed_ref` payload.
 fn reference(v: &Value, target: &str) -> String {
     let lifetime = v["lifetime"]
         .as_str()
         .map(|l| format!("{l} "))
         .unwrap_or_default();
-    let mutability = if v["is_mutable"] == true { "mut " } else { "" };
+    let mutability = flag(v, "is_mutable", "mut ");
     format!("&{lifetime}{mutability}{target}")
 }
 
@@ -104,19 +113,13 @@ impl<N: Names> Render<'_, N> {
                     format!("<{self_type} as {}>::{name}", self.path(&v["trait"]))
                 }
             }
-            "function_pointer" => {
-                let header = self.header(&v["header"]);
-                let inputs: Vec<_> = array(&v["sig"]["inputs"])
-                    .iter()
-                    .map(|p| self.ty(at(p, 1)))
-                    .collect();
-                format!(
-                    "{}{header}fn({}){}",
-                    self.hrtb(&v["generic_params"]),
-                    inputs.join(", "),
-                    self.output(&v["sig"]["output"])
-                )
-            }
+            "function_pointer" => format!(
+                "{}{}fn{}",
+                self.hrtb(&v["generic_params"]),
+                self.header(&v["header"]),
+                // A pointer's parameter names are only documentation.
+                self.signature(&v["sig"], |_, t| self.ty(t))
+            ),
             "infer" => "_".to_owned(),
             _ => format!("/* {kind} */"),
         }
@@ -228,6 +231,15 @@ impl<N: Names> Render<'_, N> {
         parts.join(" + ")
     }
 
+    /// `: A + B` after a declared name, or nothing when there are no bounds.
+    pub(crate) fn declared_bounds(&self, bounds: &Value) -> String {
+        if array(bounds).is_empty() {
+            String::new()
+        } else {
+            format!(": {}", self.bounds(bounds))
+        }
+    }
+
     /// `for<'a> ` from higher-ranked parameters, or nothing.
     fn hrtb(&self, params: &Value) -> String {
         if array(params).is_empty() {
@@ -256,10 +268,7 @@ impl<N: Names> Render<'_, N> {
                     }
                     "type" if v["is_synthetic"] == true => None,
                     "type" => {
-                        let mut s = name.to_owned();
-                        if !array(&v["bounds"]).is_empty() {
-                            s += &format!(": {}", self.bounds(&v["bounds"]));
-                        }
+                        let mut s = format!("{name}{}", self.declared_bounds(&v["bounds"]));
                         if !v["default"].is_null() {
                             s += &format!(" = {}", self.ty(&v["default"]));
                         }
@@ -323,16 +332,13 @@ impl<N: Names> Render<'_, N> {
 
     /// `const async unsafe extern "C" ` as the function header asks.
     fn header(&self, h: &Value) -> String {
-        let mut s = String::new();
-        for (flag, word) in [
+        let mut s = [
             ("is_const", "const "),
             ("is_async", "async "),
             ("is_unsafe", "unsafe "),
-        ] {
-            if h[flag] == true {
-                s += word;
-            }
-        }
+        ]
+        .map(|(name, word)| flag(h, name, word))
+        .concat();
         match variant(&h["abi"]).0 {
             "Rust" | "" => {}
             abi => s += &format!("extern \"{abi}\" "),
@@ -343,16 +349,20 @@ impl<N: Names> Render<'_, N> {
     /// `pub fn PATH<G>(params) -> R where ..` for a `function` item's payload.
     pub(crate) fn function(&self, path: &str, f: &Value) -> String {
         let (params, where_clause) = self.generics(&f["generics"]);
-        let inputs: Vec<_> = array(&f["sig"]["inputs"])
-            .iter()
-            .map(|p| self.param(str_of(at(p, 0)), at(p, 1)))
-            .collect();
         format!(
-            "pub {}fn {path}{params}({}){}{where_clause}",
+            "pub {}fn {path}{params}{}{where_clause}",
             self.header(&f["header"]),
-            inputs.join(", "),
-            self.output(&f["sig"]["output"])
+            self.signature(&f["sig"], |name, t| self.param(name, t))
         )
+    }
+
+    /// `(a: A, b: B) -> R`, each parameter written by `param(name, type)`.
+    fn signature(&self, sig: &Value, param: impl Fn(&str, &Value) -> String) -> String {
+        let inputs: Vec<_> = array(&sig["inputs"])
+            .iter()
+            .map(|p| param(str_of(at(p, 0)), at(p, 1)))
+            .collect();
+        format!("({}){}", inputs.join(", "), self.output(&sig["output"]))
     }
 
     /// One parameter, with `self` receivers in their short forms.
