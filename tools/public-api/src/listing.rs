@@ -1,10 +1,14 @@
 //! The listing: one line per public item reachable from the crate root, in a fixed order.
 //!
 //! Items are found by walking public modules and `pub use`s from the root, so an item
-//! defined in a private module appears at the path its re-export gives it. Each type's
-//! lines follow it: declaration, fields or variants (declaration order, which derives and
-//! `repr` make meaningful), methods, trait impls, then the stable auto traits, which say
-//! whether a type may cross threads in a runtime built on `!Send` tasks.
+//! defined in a private module appears at the path its re-export gives it; an item with
+//! several public paths is listed in full at the shortest and as `pub use LONGER = SHORTEST`
+//! at the others, and another crate's item re-exported here as `pub use OURS = THEIRS`.
+//! Signatures name types by those same shortest paths.
+//!
+//! Each type's lines follow it: declaration, fields or variants (declaration order, which
+//! derives and `repr` make meaningful), methods, trait impls, then the stable auto traits,
+//! which say whether a type may cross threads in a runtime built on `!Send` tasks.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -65,8 +69,7 @@ pub fn render(doc: &Value) -> Result<String, String> {
 
     let mut lines: Vec<(Key, String)> =
         vec![(key(&name, DECLARATION, 0), format!("pub mod {name}"))];
-    let listed: Vec<(String, Value)> = crate_.reached.clone();
-    for (path, id) in &listed {
+    for (path, id) in &crate_.reached {
         crate_.item_lines(path, id, &mut lines);
     }
     for (path, source) in &crate_.reexports {
@@ -76,6 +79,8 @@ pub fn render(doc: &Value) -> Result<String, String> {
         ));
     }
     lines.sort();
+    // A module reached by a glob and by name, or two impls differing only in what the
+    // listing leaves out, would otherwise show twice.
     lines.dedup();
     let mut out = String::new();
     for (_, line) in lines {
