@@ -4,11 +4,14 @@ use std::path::PathBuf;
 
 use h2ring_public_api::{build_json, diff, listing, workspace_root, CRATES};
 
-/// The nested cargo's own target directory: the outer `cargo test` holds the lock on its own.
+/// The nested cargo's own target directory (the outer `cargo test` holds the lock on its
+/// own), kept inside the outer one so that a CI cache of that also keeps this warm.
 fn target_dir() -> PathBuf {
-    let outer = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
-    outer.join("public-api")
+    // A relative CARGO_TARGET_DIR was meant from where cargo was run, usually the
+    // workspace root; this test runs in its package's directory.
+    let outer =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    workspace_root().join(outer).join("public-api")
 }
 
 #[test]
