@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use diff::diff;
-pub use listing::{render, FORMAT_VERSIONS};
+pub use listing::{public_paths, render, PublicPaths, FORMAT_VERSIONS};
 
 /// A library crate whose public API is listed.
 #[derive(Clone, Copy, Debug)]
@@ -105,14 +105,29 @@ pub fn build_json(root: &Path, target_dir: &Path, crates: &[LibCrate]) -> Result
     }
 }
 
-/// The listing of `krate` from the JSON [`build_json`] wrote, with its [`HEADER`].
-pub fn listing(target_dir: &Path, krate: &LibCrate) -> Result<String, String> {
-    let file = target_dir.join("doc").join(format!("{}.json", krate.lib));
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let doc: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    Ok(format!(
-        "{HEADER}{}",
-        render(&doc).map_err(|e| format!("{}: {e}", file.display()))?
-    ))
+/// The listing of each of `crates`, with its [`HEADER`], from the JSON [`build_json`] wrote.
+///
+/// They are rendered together so that each names the others' types by their public paths.
+pub fn listings(target_dir: &Path, crates: &[LibCrate]) -> Result<Vec<String>, String> {
+    let docs = crates
+        .iter()
+        .map(|krate| {
+            let file = target_dir.join("doc").join(format!("{}.json", krate.lib));
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let doc: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            Ok((file, doc))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut siblings = PublicPaths::new();
+    for (file, doc) in &docs {
+        siblings.extend(public_paths(doc).map_err(|e| format!("{}: {e}", file.display()))?);
+    }
+    docs.iter()
+        .map(|(file, doc)| {
+            let listing = render(doc, &siblings).map_err(|e| format!("{}: {e}", file.display()))?;
+            Ok(format!("{HEADER}{listing}"))
+        })
+        .collect()
 }

@@ -37,36 +37,26 @@ const METHOD: u8 = 2;
 const TRAIT_IMPL: u8 = 3;
 const AUTO_IMPL: u8 = 4;
 
-/// Renders the listing of one crate's rustdoc JSON.
-pub fn render(doc: &Value) -> Result<String, String> {
-    let version = doc["format_version"]
-        .as_u64()
-        .ok_or("no format_version: not rustdoc JSON?")?;
-    if !FORMAT_VERSIONS.contains(&version) {
-        return Err(format!(
-            "rustdoc JSON format version {version}; this reader knows {FORMAT_VERSIONS:?}. \
-             Check its rendering against the new format (rustdoc-json-types' changelog), then \
-             extend FORMAT_VERSIONS in tools/public-api/src/listing.rs"
-        ));
-    }
-    let index = doc["index"].as_object().ok_or("no index")?;
-    let paths = doc["paths"].as_object().ok_or("no paths")?;
-    let mut crate_ = Crate {
-        index,
-        paths,
-        public: HashMap::new(),
-        reached: Vec::new(),
-        reexports: Vec::new(),
-    };
-    let root = crate_
-        .item(&doc["root"])
-        .ok_or("root module missing from the index")?;
-    let name = root["name"]
-        .as_str()
-        .ok_or("root module has no name")?
-        .to_owned();
-    crate_.walk(&doc["root"], &name, &mut HashSet::new());
+/// The public path of each item by its definition path (`h2ring_frame::stream_id::StreamId`
+/// → `h2ring_frame::StreamId`), so that one crate's listing names a sibling crate's types
+/// as users write them rather than by the sibling's private modules.
+pub type PublicPaths = HashMap<String, String>;
 
+/// The [`PublicPaths`] of one crate's rustdoc JSON.
+pub fn public_paths(doc: &Value) -> Result<PublicPaths, String> {
+    let none = PublicPaths::new();
+    let (crate_, _) = Crate::new(doc, &none)?;
+    Ok(crate_
+        .public
+        .iter()
+        .filter_map(|(id, path)| Some((crate_.definition_path(id)?, path.clone())))
+        .collect())
+}
+
+/// Renders the listing of one crate's rustdoc JSON; `siblings` are the [`public_paths`] of
+/// the crates it depends on.
+pub fn render(doc: &Value, siblings: &PublicPaths) -> Result<String, String> {
+    let (crate_, name) = Crate::new(doc, siblings)?;
     let mut lines: Vec<(Key, String)> =
         vec![(key(&name, DECLARATION, 0), format!("pub mod {name}"))];
     for (path, id) in &crate_.reached {
@@ -101,8 +91,11 @@ fn key(path: &str, section: u8, position: usize) -> Key {
 struct Crate<'a> {
     index: &'a Map<String, Value>,
     paths: &'a Map<String, Value>,
+    siblings: &'a PublicPaths,
     /// Each local item's shortest public path: how signatures name it.
     public: HashMap<String, String>,
+    /// The same for other crates' items that this one re-exports.
+    reexported: HashMap<String, String>,
     /// Every (public path, item id) found from the root.
     reached: Vec<(String, Value)>,
     /// `pub use`s of other crates' items: (our path, the path written in the `use`).
@@ -112,21 +105,61 @@ struct Crate<'a> {
 impl Names for Crate<'_> {
     fn path_of(&self, id: &Value, written: &str) -> String {
         let key = id.to_string();
-        if let Some(path) = self.public.get(&key) {
+        if let Some(path) = self.public.get(&key).or(self.reexported.get(&key)) {
             return path.clone();
         }
-        match self.paths.get(&key).and_then(|s| s["path"].as_array()) {
-            Some(segments) => segments
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("::"),
+        match self.definition_path(&key) {
+            Some(path) => self.siblings.get(&path).cloned().unwrap_or(path),
             None => written.to_owned(),
         }
     }
 }
 
 impl<'a> Crate<'a> {
+    /// The crate in `doc`, walked from its root, and the root's name.
+    fn new(doc: &'a Value, siblings: &'a PublicPaths) -> Result<(Self, String), String> {
+        let version = doc["format_version"]
+            .as_u64()
+            .ok_or("no format_version: not rustdoc JSON?")?;
+        if !FORMAT_VERSIONS.contains(&version) {
+            return Err(format!(
+                "rustdoc JSON format version {version}; this reader knows {FORMAT_VERSIONS:?}. \
+                 Check its rendering against the new format (rustdoc-json-types' changelog), \
+                 then extend FORMAT_VERSIONS in tools/public-api/src/listing.rs"
+            ));
+        }
+        let mut crate_ = Crate {
+            index: doc["index"].as_object().ok_or("no index")?,
+            paths: doc["paths"].as_object().ok_or("no paths")?,
+            siblings,
+            public: HashMap::new(),
+            reexported: HashMap::new(),
+            reached: Vec::new(),
+            reexports: Vec::new(),
+        };
+        let root = crate_
+            .item(&doc["root"])
+            .ok_or("root module missing from the index")?;
+        let name = root["name"]
+            .as_str()
+            .ok_or("root module has no name")?
+            .to_owned();
+        crate_.walk(&doc["root"], &name, &mut HashSet::new());
+        Ok((crate_, name))
+    }
+
+    /// Where the item `key` is defined, private modules included.
+    fn definition_path(&self, key: &str) -> Option<String> {
+        let segments = self.paths.get(key)?["path"].as_array()?;
+        Some(
+            segments
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("::"),
+        )
+    }
+
     fn item(&self, id: &Value) -> Option<&'a Value> {
         self.index.get(&id.to_string())
     }
@@ -175,18 +208,16 @@ impl<'a> Crate<'a> {
             let path = format!("{prefix}::{}", inner["name"].as_str().unwrap_or("_"));
             match local {
                 Some(_) => self.reach(path, target, seen),
-                None => self.reexports.push((path, source.to_owned())),
+                None => {
+                    shortest(&mut self.reexported, target, &path);
+                    self.reexports.push((path, source.to_owned()));
+                }
             }
         }
     }
 
     fn reach(&mut self, path: String, id: &Value, seen: &mut HashSet<(String, String)>) {
-        let shorter =
-            |old: &String| (path.matches("::").count(), &path) < (old.matches("::").count(), old);
-        let key = id.to_string();
-        if self.public.get(&key).is_none_or(shorter) {
-            self.public.insert(key, path.clone());
-        }
+        shortest(&mut self.public, id, &path);
         self.reached.push((path.clone(), id.clone()));
         if self
             .item(id)
@@ -499,6 +530,19 @@ impl<'a> Crate<'a> {
     }
 }
 
+/// Records `path` for `id` unless a shorter one is known; between paths of one length the
+/// first in sort order wins, so the choice does not depend on the walk.
+fn shortest(paths: &mut HashMap<String, String>, id: &Value, path: &str) {
+    let depth = |p: &str| p.matches("::").count();
+    let key = id.to_string();
+    if paths
+        .get(&key)
+        .is_none_or(|old| (depth(path), path) < (depth(old), old.as_str()))
+    {
+        paths.insert(key, path.to_owned());
+    }
+}
+
 /// The attributes that are part of an item's API, as a prefix.
 fn attributes(item: &Value) -> String {
     let mut out = String::new();
@@ -587,7 +631,7 @@ mod tests {
     #[test]
     fn lists_a_reexport_at_the_path_users_write() {
         assert_eq!(
-            render(&reexported_struct()).unwrap(),
+            render(&reexported_struct(), &Default::default()).unwrap(),
             "pub mod c\n\
              #[non_exhaustive] pub struct c::Thing { /* private fields */ }\n\
              pub c::Thing::len: usize\n\
@@ -600,6 +644,8 @@ mod tests {
     fn refuses_an_unknown_format_version() {
         let mut doc = reexported_struct();
         doc["format_version"] = json!(1);
-        assert!(render(&doc).unwrap_err().contains("format version 1"));
+        assert!(render(&doc, &Default::default())
+            .unwrap_err()
+            .contains("format version 1"));
     }
 }
