@@ -1,6 +1,8 @@
 //! Shared pieces for the criterion benches in `benches/benches/`: an allocation-counting
 //! global allocator (each bench binary installs it) and scripted client input.
 
+#![warn(missing_docs)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -5,6 +5,9 @@
 //! (correcting coordinated omission); latencies go into an HdrHistogram. h2c with prior
 //! knowledge, or h2 over TLS (rustls).
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod client;
 pub mod config;

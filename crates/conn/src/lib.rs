@@ -18,6 +18,9 @@
 //! assert!(input.is_empty());
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 mod budget;
 mod closed;
 mod config;

@@ -16,6 +16,7 @@ use crate::priority::Priority;
 pub enum StreamState {
     /// A stream we promised with PUSH_PROMISE and have not answered yet.
     ReservedLocal,
+    /// Both sides may still send: the request body or the response is unfinished.
     Open,
     /// We sent END_STREAM; the peer may still send.
     HalfClosedLocal,

@@ -3,6 +3,9 @@
 //! [`HeadDecoder`] turns HEADERS/CONTINUATION fragments into a validated [`RequestHead`] or
 //! trailers; [`HeadEncoder`] writes response heads, trailers and pushed request heads.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 mod arena;
 pub mod hpack;
 
