@@ -51,8 +51,12 @@ PROFILE_TITLES = {
     "tls": "(e) small GET over TLS, `-c 64 -m 32`",
 }
 PEERS = ["h2ring", "h2o", "nginx", "nghttpd", "hyper"]
-PORTS = {"h2ring": 18080, "h2o": 18081, "nginx": 18082, "nghttpd": 18083, "hyper": 18084}
-TLS_PORTS = {"h2ring": 18440, "h2o": 18441, "nginx": 18442, "nghttpd": 18443}
+# "h2ring-base" is an earlier h2ring binary (--baseline): a before/after comparison in the
+# same interleaved rounds as the peers.
+PORTS = {"h2ring": 18080, "h2o": 18081, "nginx": 18082, "nghttpd": 18083, "hyper": 18084,
+         "h2ring-base": 18085}
+TLS_PORTS = {"h2ring": 18440, "h2o": 18441, "nginx": 18442, "nghttpd": 18443,
+             "h2ring-base": 18445}
 
 
 def log(msg):
@@ -217,11 +221,19 @@ def server_commands(work, www, key, cert, bins):
     pin = ["taskset", "-c", SERVER_CPU]
     mruby = subprocess.run(["h2o", "-t", "-c", h2o_conf(work, www, key, cert, True)],
                            capture_output=True).returncode == 0
+    def h2ring(peer):
+        cmd = [("plain", pin + [bins[peer], "--listen", f"127.0.0.1:{PORTS[peer]}",
+                                "--cores", f"{SERVER_CPU}-{SERVER_CPU}", "--root", www,
+                                "--max-connections-per-core", "30000", "--backlog", "16384",
+                                "--idle-timeout", "300", "--upload-sink", "/upload"])]
+        if h2ring_has_tls(bins[peer]):
+            cmd.append(("tls", pin + [
+                bins[peer], "--listen", f"127.0.0.1:{TLS_PORTS[peer]}", "--cores",
+                f"{SERVER_CPU}-{SERVER_CPU}", "--root", www, "--tls-cert", cert, "--tls-key", key]))
+        return cmd
+
     cmds = {
-        "h2ring": [("plain", pin + [bins["h2ring"], "--listen", f"127.0.0.1:{PORTS['h2ring']}",
-                                    "--cores", f"{SERVER_CPU}-{SERVER_CPU}", "--root", www,
-                                    "--max-connections-per-core", "30000", "--backlog", "16384",
-                                    "--idle-timeout", "300", "--upload-sink", "/upload"])],
+        "h2ring": h2ring("h2ring"),
         "h2o": [("plain", pin + ["h2o", "-c", h2o_conf(work, www, key, cert, mruby)])],
         "nginx": [("plain", pin + ["nginx", "-c", nginx_conf(work, www, key, cert), "-p", work,
                                    "-g", "daemon off; master_process on;"])],
@@ -229,10 +241,8 @@ def server_commands(work, www, key, cert, bins):
                     ("tls", pin + ["nghttpd", "-d", www, str(TLS_PORTS["nghttpd"]), key, cert])],
         "hyper": [("plain", pin + [bins["hyper"], f"127.0.0.1:{PORTS['hyper']}", www])],
     }
-    if h2ring_has_tls(bins["h2ring"]):
-        cmds["h2ring"].append(("tls", pin + [
-            bins["h2ring"], "--listen", f"127.0.0.1:{TLS_PORTS['h2ring']}", "--cores",
-            f"{SERVER_CPU}-{SERVER_CPU}", "--root", www, "--tls-cert", cert, "--tls-key", key]))
+    if "h2ring-base" in bins:
+        cmds["h2ring-base"] = h2ring("h2ring-base")
     return cmds, mruby
 
 
@@ -355,11 +365,16 @@ def main():
     ap.add_argument("--profiles", default=",".join(p[0] for p in PROFILES) + ",idle")
     ap.add_argument("--peers", default=",".join(PEERS))
     ap.add_argument("--no-docs", action="store_true", help="print results, do not touch docs/")
+    ap.add_argument("--baseline", help="an earlier h2ring binary, run as the peer h2ring-base "
+                    "(a before/after comparison in the same rounds)")
     args = ap.parse_args()
 
     bins = {"h2ring": args.h2ring, "loadtest": args.loadtest, "hyper": args.hyper}
     wanted = set(args.profiles.split(","))
     peers = [p for p in PEERS if p in args.peers.split(",")]
+    if args.baseline:
+        bins["h2ring-base"] = args.baseline
+        peers.append("h2ring-base")
     os.makedirs(args.work, exist_ok=True)
     www, key, cert = write_files(args.work)
     upload_file = os.path.join(args.work, "upload.bin")
@@ -518,6 +533,7 @@ def ratio(v, base):
 
 
 def render(med, notes, idle, versions, args, mruby, results):
+    peers = [p for p in PEERS + ["h2ring-base"] if any(k[1] == p for k in med) or p in idle]
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     L = [BEGIN, "", "## Peer comparison (`loadtest/compare`)", ""]
     L += [
@@ -564,7 +580,7 @@ def render(med, notes, idle, versions, args, mruby, results):
         L += ["| peer | tool | req/s | ratio to h2ring | p50 ms | p90 ms | p99 ms | p99.9 ms | "
               "max ms | server req/CPU-s | gen req/CPU-s | errors |",
               "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for peer in PEERS:
+        for peer in peers:
             if (name, peer) in notes:
                 L.append(f"| {peer} | — | n/a | | | | | | | | | {notes[(name, peer)]} |")
                 continue
@@ -593,7 +609,7 @@ def render(med, notes, idle, versions, args, mruby, results):
               "| peer | established | RSS before (KiB) | RSS idle (KiB) | bytes per connection | "
               "ratio to h2ring |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
         base = idle.get("h2ring", {}).get("bytes_per_conn")
-        for peer in PEERS:
+        for peer in peers:
             if peer not in idle:
                 continue
             i = idle[peer]
@@ -610,7 +626,7 @@ def render(med, notes, idle, versions, args, mruby, results):
           "| --- | ---: | ---: | ---: | ---: |"]
     bases = {tool: med.get(("small", "h2ring", tool), {}).get("req_per_server_cpu_s")
              for tool in ("h2load", "h2ring-loadtest")}
-    for peer in PEERS:
+    for peer in peers:
         cells = []
         for tool in ("h2load", "h2ring-loadtest"):
             r = med.get(("small", peer, tool)) or {}
@@ -624,7 +640,7 @@ def render(med, notes, idle, versions, args, mruby, results):
           "compared as requests per generator CPU-second (profile (a)).", "",
           "| server | h2load req/s | h2ring-loadtest req/s | h2load gen req/CPU-s | "
           "h2ring-loadtest gen req/CPU-s | ratio |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for peer in PEERS:
+    for peer in peers:
         a = med.get(("small", peer, "h2load"))
         b = med.get(("small", peer, "h2ring-loadtest"))
         if a and b:

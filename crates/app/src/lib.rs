@@ -72,7 +72,7 @@ pub mod static_files;
 mod transport;
 
 pub use error::{ConfigError, StartError, TlsError};
-pub use h2ring_conn::{Config as Http2Config, ErrorCode};
+pub use h2ring_conn::{Config as Http2Config, ErrorCode, SendError};
 pub use h2ring_hpack::Protocol;
 pub use runtime::{ConnInfo, CoreContext, ShutdownSummary};
 pub use server::{Cores, RunningServer, Server, ServerBuilder, ServerConfig, ServerHandle};

@@ -652,9 +652,10 @@ fn last_stream_id_gets_a_graceful_goaway() {
 /// the handler sees its body fail; the connection and the good client carry on.
 #[test]
 fn slowloris_body_gets_cancel_after_the_stream_receive_timeout() {
-    let conn = h2ring::Http2Config {
-        stream_recv_timeout: Some(Duration::from_secs(1)),
-        ..h2ring::Http2Config::default()
+    let conn = {
+        let mut config = h2ring::Http2Config::default();
+        config.stream_recv_timeout = Some(Duration::from_secs(1));
+        config
     };
     let running = h2ring::Server::builder()
         .listen("127.0.0.1:0".parse().unwrap())

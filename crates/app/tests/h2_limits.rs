@@ -93,10 +93,11 @@ fn server_with(
 }
 
 fn small_windows() -> Http2Config {
-    Http2Config {
-        stream_window: WINDOW,
-        connection_window: WINDOW,
-        ..Http2Config::default()
+    {
+        let mut config = Http2Config::default();
+        config.stream_window = WINDOW;
+        config.connection_window = WINDOW;
+        config
     }
 }
 
@@ -217,9 +218,10 @@ fn handler_cap_refuses_the_second_stream() {
 
 #[test]
 fn extended_connect_is_advertised_and_pipes_bytes_both_ways() {
-    let config = Http2Config {
-        extended_connect: true,
-        ..Http2Config::default()
+    let config = {
+        let mut config = Http2Config::default();
+        config.extended_connect = true;
+        config
     };
     let (_probe, server) = server_with(|b| b.http2(config));
     block_on(STEP_TIMEOUT, async {

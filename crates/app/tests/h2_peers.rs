@@ -37,7 +37,7 @@ fn nghttp_nv_succeeds_and_shows_settings_and_response() {
     assert!(ok, "nghttp failed: {err}\n{out}");
     assert!(out.contains("recv SETTINGS frame"), "{out}");
     assert!(
-        out.contains("[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):250]"),
+        out.contains("[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):100]"),
         "{out}"
     );
     assert!(

@@ -9,7 +9,19 @@ use crate::budget::RateBudget;
 /// Values outside what RFC 9113 allows are clamped by [`Config::normalized`], which the
 /// connection applies on construction, so a `Config` can never put the protocol in an illegal
 /// state.
+///
+/// Fields are public and the struct is `#[non_exhaustive]`: start from
+/// `Config::default()` and set what differs, so a new setting is not a breaking change.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let mut config = h2ring_conn::Config::default();
+/// config.max_concurrent_streams = 250;
+/// config.idle_timeout = Some(Duration::from_secs(120));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config {
     /// SETTINGS_MAX_CONCURRENT_STREAMS we advertise; streams beyond it are refused with
     /// REFUSED_STREAM (RFC 9113 §5.1.2). Default 100, the least RFC 9113 §6.5.2
@@ -76,7 +88,8 @@ pub struct Config {
     /// PING does not count as activity. `None` disables it. Default 60 s.
     pub idle_timeout: Option<Duration>,
     /// How long a graceful shutdown lets open streams finish before the connection is closed.
-    /// Default 30 s.
+    /// Default 30 s. In h2ring this is the server's one drain timeout
+    /// (`ServerBuilder::drain_timeout` sets it), for HTTP/1.1 connections too.
     pub drain_timeout: Duration,
     /// After a GOAWAY for an error, how long we keep reading (and discarding) before closing,
     /// so that the kernel sends FIN rather than RST and the peer gets to read the GOAWAY

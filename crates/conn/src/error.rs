@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Why an application call on a stream was refused. None of these affect the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// The stream is not open (never existed, finished, or was reset).
     UnknownStream,

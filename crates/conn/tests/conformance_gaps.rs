@@ -671,9 +671,10 @@ fn protocol_pseudo_header_without_our_setting_is_malformed() {
 fn extended_connect_opens_a_tunnel_stream_when_enabled() {
     // RFC 8441 §4: with the setting sent, CONNECT + :protocol is a request whose DATA frames
     // carry the tunnel in both directions.
-    let mut c = Client::connected(Config {
-        extended_connect: true,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.extended_connect = true;
+        config
     });
     websocket_request(&mut c, 1);
     c.data(1, b"ping", false);

@@ -9,9 +9,10 @@ use support::*;
 
 #[test]
 fn data_beyond_the_connection_window_is_a_connection_error() {
-    let mut c = Client::connected(Config {
-        connection_window: 65_535,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.connection_window = 65_535;
+        config
     });
     c.request(1, "POST", "/", false);
     c.body(1, 65_535, false);
@@ -22,9 +23,10 @@ fn data_beyond_the_connection_window_is_a_connection_error() {
 
 #[test]
 fn data_beyond_a_stream_window_resets_the_stream() {
-    let mut c = Client::connected(Config {
-        stream_window: 65_535,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.stream_window = 65_535;
+        config
     });
     c.request(1, "POST", "/", false);
     c.request(3, "POST", "/", false);
@@ -214,9 +216,10 @@ fn unconsumed_body_of_an_app_reset_stream_is_refunded() {
 
 #[test]
 fn send_capacity_signals_backpressure_and_send_ready() {
-    let mut c = Client::connected(Config {
-        stream_send_buffer: 1_000,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.stream_send_buffer = 1_000;
+        config
     });
     c.request(1, "GET", "/", true);
     c.respond(1, 200, false);

@@ -63,9 +63,10 @@ fn streams_finished_before_the_reset_are_not_charged() {
 
 #[test]
 fn refused_streams_count_as_resets() {
-    let mut c = Client::connected(Config {
-        max_concurrent_streams: 1,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_concurrent_streams = 1;
+        config
     });
     c.request(1, "GET", "/", true);
     let mut id = 3;
@@ -127,12 +128,13 @@ fn empty_data_flood_is_cut_off() {
 #[test]
 fn window_updates_that_unblock_data_are_not_charged() {
     let mut c = Client::connected_with(
-        Config {
-            idle_frame_budget: RateBudget {
+        {
+            let mut config = Config::default();
+            config.idle_frame_budget = RateBudget {
                 burst: 10,
                 per_second: 1,
-            },
-            ..Config::default()
+            };
+            config
         },
         vec![Setting::InitialWindowSize(10)],
     );
@@ -192,9 +194,10 @@ fn a_body_that_stops_arriving_is_cancelled() {
 
 #[test]
 fn a_body_the_application_does_not_read_is_not_the_clients_fault() {
-    let mut c = Client::connected(Config {
-        stream_window: 65_535,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.stream_window = 65_535;
+        config
     });
     c.request(1, "POST", "/upload", false);
     // Fill the stream window; the application never consumes it.

@@ -9,9 +9,10 @@ use support::*;
 
 #[test]
 fn unread_control_frames_past_the_limit_are_enhance_your_calm() {
-    let mut c = Client::connected(Config {
-        max_queued_control_frames: 16,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_queued_control_frames = 16;
+        config
     });
     for _ in 0..16 {
         c.send(ping([1; 8]));
@@ -27,9 +28,10 @@ fn unread_control_frames_past_the_limit_are_enhance_your_calm() {
 fn a_flood_before_our_first_write_keeps_our_settings_first() {
     // RFC 9113 §3.4: the server's SETTINGS is its first frame, even when a control-frame
     // flood arrives with the preface and trips the queue bound before anything was written.
-    let mut c = Client::raw(Config {
-        max_queued_control_frames: 16,
-        ..Config::default()
+    let mut c = Client::raw({
+        let mut config = Config::default();
+        config.max_queued_control_frames = 16;
+        config
     });
     let mut input = bytes::BytesMut::from(&h2ring_frame::PREFACE[..]);
     settings(vec![]).encode(&mut input);
@@ -54,9 +56,10 @@ fn a_flood_before_our_first_write_keeps_our_settings_first() {
 
 #[test]
 fn control_frames_that_are_read_do_not_count() {
-    let mut c = Client::connected(Config {
-        max_queued_control_frames: 16,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_queued_control_frames = 16;
+        config
     });
     for _ in 0..10 {
         for _ in 0..16 {
@@ -69,9 +72,10 @@ fn control_frames_that_are_read_do_not_count() {
 
 #[test]
 fn settings_flood_is_enhance_your_calm_too() {
-    let mut c = Client::connected(Config {
-        max_queued_control_frames: 16,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_queued_control_frames = 16;
+        config
     });
     let mut all = Vec::new();
     for _ in 0..17 {
@@ -83,9 +87,10 @@ fn settings_flood_is_enhance_your_calm_too() {
 
 #[test]
 fn continuation_flood_is_cut_before_end_headers() {
-    let mut c = Client::connected(Config {
-        max_header_block_bytes: 1_024,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_header_block_bytes = 1_024;
+        config
     });
     let value: String = (0..4_000u32)
         .map(|i| char::from(b"!#$%&'*+-.^_`|~0123456789"[(i * 7 % 25) as usize]))
@@ -111,9 +116,10 @@ fn continuation_flood_is_cut_before_end_headers() {
 
 #[test]
 fn oversized_header_list_is_answered_431_by_the_connection() {
-    let mut c = Client::connected(Config {
-        max_header_list_size: 300,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_header_list_size = 300;
+        config
     });
     // Each field is under the limit; the list is not (RFC 9113 §6.5.2 accounting).
     let v = "v".repeat(60);
@@ -149,9 +155,10 @@ fn oversized_header_list_is_answered_431_by_the_connection() {
 
 #[test]
 fn one_field_larger_than_the_whole_limit_is_431_not_a_connection_error() {
-    let mut c = Client::connected(Config {
-        max_header_list_size: 300,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_header_list_size = 300;
+        config
     });
     let huge = "c".repeat(1000);
     c.request_with(1, "GET", "/", &[("cookie", huge.as_str())], true);
@@ -165,9 +172,10 @@ fn one_field_larger_than_the_whole_limit_is_431_not_a_connection_error() {
 
 #[test]
 fn oversized_header_list_with_a_body_is_answered_and_the_body_stopped() {
-    let mut c = Client::connected(Config {
-        max_header_list_size: 300,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_header_list_size = 300;
+        config
     });
     let v = "w".repeat(60);
     let fields = [
@@ -188,9 +196,10 @@ fn oversized_header_list_with_a_body_is_answered_and_the_body_stopped() {
 
 #[test]
 fn stats_count_what_happened() {
-    let mut c = Client::connected(Config {
-        max_concurrent_streams: 1,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_concurrent_streams = 1;
+        config
     });
     c.request(1, "GET", "/", false);
     c.request(3, "GET", "/", false);

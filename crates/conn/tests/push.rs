@@ -94,9 +94,10 @@ fn push_refused_when_the_peer_disabled_it() {
 
 #[test]
 fn push_refused_when_disabled_in_config() {
-    let mut c = Client::connected(Config {
-        allow_push: false,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.allow_push = false;
+        config
     });
     c.request(1, "GET", "/", true);
     assert!(matches!(

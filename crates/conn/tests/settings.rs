@@ -47,9 +47,10 @@ fn unacknowledged_settings_time_out() {
 
 #[test]
 fn acknowledged_settings_never_time_out() {
-    let mut c = Client::connected(Config {
-        idle_timeout: None,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.idle_timeout = None;
+        config
     });
     assert_eq!(c.conn.poll_timeout(), None);
     c.advance(Duration::from_secs(60));

@@ -83,9 +83,10 @@ fn our_settings_come_first_with_the_configured_values() {
 
 #[test]
 fn extended_connect_is_advertised_only_when_enabled() {
-    let mut c = Client::raw(Config {
-        extended_connect: true,
-        ..Config::default()
+    let mut c = Client::raw({
+        let mut config = Config::default();
+        config.extended_connect = true;
+        config
     });
     let frames = c.frames();
     let Frame::Settings(s) = &frames[0] else {

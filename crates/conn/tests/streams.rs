@@ -323,9 +323,10 @@ fn headers_with_self_dependency_resets_but_keeps_hpack_in_sync() {
 
 #[test]
 fn streams_over_the_limit_are_refused_and_the_connection_lives_on() {
-    let mut c = Client::connected(Config {
-        max_concurrent_streams: 2,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_concurrent_streams = 2;
+        config
     });
     c.request(1, "GET", "/", true);
     c.request(3, "GET", "/", true);
@@ -425,9 +426,10 @@ fn trailers_on_a_stream_we_reset_are_ignored_but_decoded() {
 
 #[test]
 fn refused_stream_block_still_updates_hpack() {
-    let mut c = Client::connected(Config {
-        max_concurrent_streams: 1,
-        ..Config::default()
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_concurrent_streams = 1;
+        config
     });
     c.request(1, "GET", "/", false);
     c.request_with(3, "GET", "/", &[("x-only-on-3", "value")], true);

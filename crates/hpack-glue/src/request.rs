@@ -2,7 +2,7 @@
 
 use http::header::HOST;
 use http::uri::{Authority, Parts, PathAndQuery, Scheme};
-use http::{HeaderMap, Method, Request, Uri};
+use http::{HeaderMap, Method, Uri};
 
 /// A validated request head (RFC 9113 §8.3.1), `http` types at the boundary.
 ///
@@ -150,21 +150,6 @@ impl RequestHead {
                 .path_and_query()
                 .is_some_and(|p| same_buffer(p.as_str(), path.as_str()))
     }
-
-    /// Converts into an `http::Request` with an empty body, keeping `:protocol` as an
-    /// extension of type [`Protocol`].
-    pub fn into_request(mut self) -> Request<()> {
-        let uri = self.take_uri();
-        let mut request = Request::new(());
-        *request.method_mut() = self.method;
-        *request.uri_mut() = uri;
-        *request.version_mut() = http::Version::HTTP_2;
-        *request.headers_mut() = self.headers;
-        if let Some(protocol) = self.protocol {
-            request.extensions_mut().insert(Protocol(protocol));
-        }
-        request
-    }
 }
 
 fn target_uri(
@@ -302,22 +287,5 @@ mod tests {
         let uri = h.uri();
         assert_eq!(uri.authority().unwrap().as_str(), "proxy.test:443");
         assert_eq!(uri.scheme(), None);
-    }
-
-    #[test]
-    fn into_request_keeps_everything() {
-        let mut h = head(Some("https"), Some("a.test"), Some("/ws"));
-        h.method = Method::CONNECT;
-        h.protocol = Some("websocket".into());
-        h.headers.insert("x-a", HeaderValue::from_static("1"));
-        let req = h.into_request();
-        assert_eq!(req.method(), Method::CONNECT);
-        assert_eq!(req.uri(), "https://a.test/ws");
-        assert_eq!(req.version(), http::Version::HTTP_2);
-        assert_eq!(req.headers()["x-a"], "1");
-        assert_eq!(
-            req.extensions().get::<Protocol>(),
-            Some(&Protocol("websocket".into()))
-        );
     }
 }

@@ -21,6 +21,7 @@ pub(crate) const CONN_ID_SEQUENCE_BITS: u32 = 48;
 
 /// Facts about one accepted connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnInfo {
     /// The client's address.
     pub peer: SocketAddr,

@@ -105,6 +105,7 @@ pub(crate) async fn wait_for_trigger(fd: OwnedFd) {
 
 /// What the server did, reported once every core has stopped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ShutdownSummary {
     /// Cores that reported.
     pub cores: usize,
@@ -120,7 +121,7 @@ pub struct ShutdownSummary {
 
 impl ShutdownSummary {
     /// Builds the summary from the merged final metrics.
-    pub fn from_metrics(cores: usize, m: &MetricsSnapshot) -> Self {
+    pub(crate) fn from_metrics(cores: usize, m: &MetricsSnapshot) -> Self {
         ShutdownSummary {
             cores,
             connections_served: m.connections_closed,

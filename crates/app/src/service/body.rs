@@ -96,6 +96,7 @@ impl fmt::Debug for RequestBody {
 
 /// Why [`RequestBody::collect`] failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CollectError {
     /// The body is longer than the limit.
     TooLarge,

@@ -6,6 +6,7 @@ use h2ring_conn::{ErrorCode, SendError};
 
 /// Why a body read/write or a stream operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StreamError {
     /// The stream was reset (by the peer when `by_peer`), with this code.
     Reset {

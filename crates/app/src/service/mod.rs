@@ -55,6 +55,7 @@ pub trait Service: 'static {
 
 /// Where a connection is in its life, as told to [`Service::on_connection`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConnState {
     /// Accepted; nothing received yet.
     New,

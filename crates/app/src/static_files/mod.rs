@@ -1,11 +1,10 @@
-//! Static file responses: maps a GET/HEAD request onto a file under a root
-//! directory (or the built-in page) and decides status, headers and body.
+//! A static file server ([`StaticFiles`]): maps a GET/HEAD request onto a file under a
+//! root directory (or the built-in page) and decides status, headers and body, with a
+//! per-core cache of resolved paths and small files.
 //!
-//! The decision is synchronous and pure apart from `stat`/`canonicalize`;
-//! reading the bytes is the caller's job via [`BodySource`]. Reading with
-//! `std::fs` ([`read_file_range`]) blocks the core, which is acceptable for
-//! small files on a page-cache-warm disk; large or cold files should go
-//! through glommio's file APIs (`glommio::io::DmaFile`) in the driver.
+//! The decision is synchronous and pure apart from `stat`/`canonicalize`; small files are
+//! read with `std::fs`, which blocks the core — acceptable for a page-cache-warm disk, and
+//! the subject of the robustness work to move file I/O onto io_uring.
 
 mod cache;
 mod httpdate;

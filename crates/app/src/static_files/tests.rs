@@ -49,7 +49,7 @@ fn site() -> (TempDir, StaticFiles) {
     tmp.file("site/a b.txt", b"space");
     std::os::unix::fs::symlink(tmp.0.join("secret.txt"), tmp.0.join("site/escape.txt")).unwrap();
     std::os::unix::fs::symlink(tmp.0.join("site/hello.txt"), tmp.0.join("site/link.txt")).unwrap();
-    let files = StaticFiles::new(&tmp.0.join("site")).unwrap();
+    let files = StaticFiles::new(tmp.0.join("site")).unwrap();
     (tmp, files)
 }
 

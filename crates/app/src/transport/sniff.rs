@@ -10,10 +10,10 @@ use bytes::BytesMut;
 use futures_lite::future;
 use futures_lite::io::AsyncRead;
 
+use h2ring_frame::{check_preface, PrefaceStatus};
+
 use crate::transport::scratch::Layer;
 
-/// The HTTP/2 client connection preface (RFC 9113 §3.4).
-pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Octets read per attempt while sniffing: a first packet (preface, SETTINGS, the first
 /// requests) is usually read whole, so the serve loop starts with it in hand.
 const SNIFF_CHUNK: usize = 16 * 1024;
@@ -29,13 +29,14 @@ pub enum Sniffed {
     Gone,
 }
 
-/// Classifies `read` so far: `Some` once it is decided.
+/// Classifies `read` so far: `Some(true)` for the whole HTTP/2 preface, `Some(false)` once
+/// it cannot be one, `None` while it still may be.
 pub fn classify(read: &[u8]) -> Option<bool> {
-    let n = read.len().min(PREFACE.len());
-    if read[..n] != PREFACE[..n] {
-        return Some(false);
+    match check_preface(read) {
+        Ok(PrefaceStatus::Matched) => Some(true),
+        Ok(PrefaceStatus::Incomplete) => None,
+        Err(_) => Some(false),
     }
-    (read.len() >= PREFACE.len()).then_some(true)
 }
 
 /// Reads until the preface is either complete or ruled out, within `timeout`.
@@ -71,6 +72,7 @@ pub async fn sniff<T: AsyncRead + Unpin>(stream: &mut T, timeout: Duration) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use h2ring_frame::PREFACE;
 
     #[test]
     fn preface_and_its_prefixes() {

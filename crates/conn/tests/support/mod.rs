@@ -399,10 +399,11 @@ pub fn data_total(frames: &[Frame], id: u32) -> usize {
 
 /// A config with the smallest legal windows, so flow-control thresholds are easy to hit.
 pub fn small_windows() -> Config {
-    Config {
-        stream_window: 65_535,
-        connection_window: 65_535,
-        ..Config::default()
+    {
+        let mut config = Config::default();
+        config.stream_window = 65_535;
+        config.connection_window = 65_535;
+        config
     }
 }
 

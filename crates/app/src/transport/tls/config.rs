@@ -77,8 +77,8 @@ enum CertSource {
 /// With PEM files or a self-signed certificate, h2ring builds the rustls configuration
 /// itself: TLS 1.2 and 1.3 only, no TLS 1.2 suite that RFC 9113 §9.2.2 prohibits, ALPN `h2`
 /// then `http/1.1`, session tickets shared by every core and a session cache per core, and
-/// certificates that [`RunningServer::reload_tls`](crate::RunningServer::reload_tls)
-/// re-reads (SIGHUP does too under [`Server::serve`](crate::Server::serve)).
+/// certificates that [`ServerHandle::reload_tls`](crate::ServerHandle::reload_tls)
+/// re-reads (the `h2ring` binary calls it on SIGHUP).
 ///
 /// ```no_run
 /// use std::time::Duration;
