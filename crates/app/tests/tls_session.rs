@@ -83,3 +83,49 @@ fn sessions_resume() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `TlsConfig::from_rustls`: an application's own rustls configuration (here a certificate
+/// made in memory, TLS 1.2 only, no ALPN list) is used as given, with `h2` and `http/1.1`
+/// added because its ALPN list was empty; its certificate is what clients see.
+#[test]
+fn an_applications_own_rustls_config_is_served() {
+    let mut params = rcgen::CertificateParams::new(vec!["app.test".to_string()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "h2ring from_rustls test");
+    let signing_key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&signing_key).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap();
+    let tls = TlsConfig::from_rustls(std::sync::Arc::new(config));
+    let server = TestServer::start(builder(1).tls(tls), |_: &CoreContext| {
+        service_fn(|req: Request, _cx: Context| async move {
+            let tls = req.extensions().get::<TlsInfo>().cloned();
+            let text = match tls {
+                Some(tls) => format!(
+                    "alpn={} version={}",
+                    tls.alpn.unwrap_or_default(),
+                    tls.version
+                ),
+                None => "no tls".to_string(),
+            };
+            Response::new(Body::from(text))
+        })
+    });
+    let port = server.addr.port();
+    let url = format!("https://app.test:{port}/");
+    let resolve = format!("app.test:{port}:127.0.0.1");
+    let body = curl(&["-k", "--http2", "--resolve", &resolve, &url]);
+    assert_eq!(body, "alpn=h2 version=TLSv1_2");
+    let body = curl(&["-k", "--http1.1", "--resolve", &resolve, &url]);
+    assert_eq!(body, "alpn=http/1.1 version=TLSv1_2");
+    // The certificate presented is the application's.
+    let (_, err) = support::curl_output(&["-kv", "--resolve", &resolve, &url]);
+    assert!(err.contains("CN=h2ring from_rustls test"), "{err}");
+}
