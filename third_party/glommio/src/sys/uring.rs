@@ -37,8 +37,8 @@ use crate::{
         self,
         blocking::{BlockingThreadOp, BlockingThreadPool},
         dma_buffer::{BufferStorage, DmaBuffer},
-        DirectIo, EnqueuedSource, EnqueuedStatus, InnerSource, IoBuffer,
-        PollableStatus, Source, SourceType, Statx, TimeSpec64,
+        DirectIo, EnqueuedSource, EnqueuedStatus, InnerSource, IoBuffer, PollableStatus, Source,
+        SourceType, Statx, TimeSpec64,
     },
     uring_sys::{self, IoRingOp},
     GlommioError, IoRequirements, IoStats, ReactorErrorKind, RingIoStats, TaskQueueHandle,
@@ -2069,7 +2069,10 @@ impl Reactor {
             if let Some(dur) = wanted {
                 // A kept timer is due no later than this one (see `fires_too_late`), unless
                 // it fired since it was checked.
-                if !latency_timer.as_ref().is_some_and(|src| src.result().is_none()) {
+                if !latency_timer
+                    .as_ref()
+                    .is_some_and(|src| src.result().is_none())
+                {
                     latency_timer = Some(lat_ring.prepare_latency_preemption_timer(dur));
                     latency_deadline = Some(now + dur);
                     assert!(flush_rings!(lat_ring)? > 0);
@@ -2100,8 +2103,11 @@ impl Reactor {
                     flush_rings!(lat_ring, poll_ring, main_ring)?;
                     consume_rings!(into &mut woken; lat_ring, poll_ring, main_ring);
                     let in_a_row = self.wakes_for_nothing.get();
-                    self.wakes_for_nothing
-                        .set(if woken == 0 { in_a_row.saturating_add(1) } else { 0 });
+                    self.wakes_for_nothing.set(if woken == 0 {
+                        in_a_row.saturating_add(1)
+                    } else {
+                        0
+                    });
                 }
                 // Woke up, so no need to notify us anymore.
                 self.notifier.wake_up();
