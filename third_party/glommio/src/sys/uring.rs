@@ -975,6 +975,11 @@ impl SleepableRing {
         self.submission_queue.borrow().is_empty() && self.waiting_kernel_collection() == 0
     }
 
+    /// h2ring patch 0011: whether cancellations are queued for the next flush.
+    fn has_queued_cancellations(&self) -> bool {
+        !self.submission_queue.borrow().cancellations.is_empty()
+    }
+
     /// h2ring patch: whether the next flush of this ring enters the kernel anyway
     /// (requests or cancellations queued, or SQEs prepared and not yet submitted).
     fn has_queued_work(&self) -> bool {
@@ -2037,6 +2042,10 @@ impl Reactor {
 
         // This will only dispatch if we run out of sqes. Which means until
         // flush_rings! nothing is really send to the kernel...
+        //
+        // h2ring patch 0011: whether the main ring has cancellations to submit, read
+        // before `flush_cancellations!` moves them into its SQ.
+        let main_ring_cancels = main_ring.has_queued_cancellations();
         flush_cancellations!(into &mut woke; lat_ring, poll_ring, main_ring);
         // ... which happens right here. If you ever reorder this code just
         // be careful about this dependency.
@@ -2044,7 +2053,14 @@ impl Reactor {
         // h2ring patch (change 5): a pass that may sleep only stages the main ring's SQEs;
         // the `io_uring_enter` that sleeps submits them (`SleepableRing::sleep`), and
         // if this pass does not sleep after all, the next one's flush does.
-        if preempt.is_some() {
+        //
+        // h2ring patch 0011 (fix): not when it has cancellations to submit. A cancellation
+        // completes at once (and so does the request it cancels), so submitting it with
+        // the sleep ended that sleep at once: a spurious wake-up, counted as a timer-only
+        // one, instead of sleeping until the next real event (glommio's
+        // `timeout_smoke_test` caught it). Such a pass flushes, and the results are
+        // consumed below before deciding to sleep, as upstream did.
+        if preempt.is_some() || main_ring_cancels {
             flush_rings!(main_ring)?;
         } else {
             main_ring
