@@ -944,9 +944,20 @@ impl SleepableRing {
         allocator: Rc<UringBufferAllocator>,
         source_map: Rc<RefCell<SourceMap>>,
     ) -> io::Result<Self> {
+        Self::new_with(size, name, allocator, source_map, false)
+    }
+
+    /// h2ring patch 0013: `new`, asking for IORING_SETUP_COOP_TASKRUN if `coop_taskrun`.
+    fn new_with(
+        size: usize,
+        name: &'static str,
+        allocator: Rc<UringBufferAllocator>,
+        source_map: Rc<RefCell<SourceMap>>,
+        coop_taskrun: bool,
+    ) -> io::Result<Self> {
         assert!(*IO_URING_RECENT_ENOUGH);
         Ok(SleepableRing {
-            ring: new_ring(size as _, name)?,
+            ring: new_ring(size as _, coop_taskrun)?,
             size,
             submission_queue: UringQueueState::with_capacity(size * 4),
             name,
@@ -1345,6 +1356,8 @@ pub(crate) struct Reactor {
     preempt_through: PreemptThrough,
     // h2ring patch: the poll that links the latency ring to the main ring for sleeping.
     link_rings_src: Cell<Option<Source>>,
+    // h2ring patch 0013: which of the fork's policy changes are on.
+    tuning: Tuning,
 
     // This keeps the `eventfd` alive. Drop will close it when we're done
     notifier: Arc<sys::SleepNotifier>,
@@ -1406,9 +1419,26 @@ fn align_up(v: usize, align: usize) -> usize {
 impl Reactor {
     pub(crate) fn new(
         notifier: Arc<sys::SleepNotifier>,
+        io_memory: usize,
+        ring_depth: usize,
+        blocking_thread: BlockingThreadPool,
+    ) -> crate::Result<Reactor, ()> {
+        Self::new_tuned(
+            notifier,
+            io_memory,
+            ring_depth,
+            blocking_thread,
+            Tuning::default(),
+        )
+    }
+
+    /// h2ring patch 0013: `new` with the fork's policy options.
+    pub(crate) fn new_tuned(
+        notifier: Arc<sys::SleepNotifier>,
         mut io_memory: usize,
         ring_depth: usize,
         blocking_thread: BlockingThreadPool,
+        tuning: Tuning,
     ) -> crate::Result<Reactor, ()> {
         const MIN_MEMLOCK_LIMIT: u64 = 512 * 1024;
         let (memlock_limit, _) = Resource::MEMLOCK.get()?;
@@ -1426,8 +1456,13 @@ impl Reactor {
         let allocator = Rc::new(UringBufferAllocator::new(io_memory));
         let registry = vec![allocator.as_bytes()];
 
-        let main_ring =
-            SleepableRing::new(ring_depth, "main", allocator.clone(), source_map.clone())?;
+        let main_ring = SleepableRing::new_with(
+            ring_depth,
+            "main",
+            allocator.clone(),
+            source_map.clone(),
+            tuning.coop_taskrun,
+        )?;
         let poll_ring = PollRing::new(ring_depth, allocator.clone(), source_map.clone())?;
         let mut latency_ring =
             SleepableRing::new(ring_depth, "latency", allocator.clone(), source_map.clone())?;
@@ -1485,6 +1520,7 @@ impl Reactor {
                 PreemptThrough::EventFd(eventfd_src.raw())
             },
             link_rings_src: Cell::new(None),
+            tuning,
             notifier,
             eventfd_src,
             source_map,
@@ -1977,10 +2013,19 @@ impl Reactor {
         if preempt.is_some() {
             self.last_slice.set(preempt);
         }
-        let idle = preempt.is_none() && self.wakes_for_nothing.get() >= 2;
+        // h2ring patch 0013: changes 2 and 6 are options (`keep_latency_timer_armed`,
+        // `arm_time_slice_before_sleep`). Without change 6, a pass that may sleep wants only
+        // the user timer and idle is one timer-only wake-up (change 2 as first made);
+        // without change 2, the timer is not kept (below) and change 6 would have nothing
+        // to keep.
+        let keep = self.tuning.keep_latency_timer;
+        let arm_slice_before_sleep = keep && self.tuning.arm_slice_before_sleep;
+        let idle_after = if arm_slice_before_sleep { 2 } else { 1 };
+        let idle = preempt.is_none() && self.wakes_for_nothing.get() >= idle_after;
         let wanted = match (preempt, idle) {
             (Some(slice), _) => Some(slice),
             (None, true) => user_timer,
+            (None, false) if !arm_slice_before_sleep => user_timer,
             (None, false) => match (user_timer, self.last_slice.get()) {
                 (Some(user), Some(slice)) => Some(user.min(slice)),
                 (user, slice) => user.or(slice),
@@ -1997,7 +2042,9 @@ impl Reactor {
             (Some(due), Some(wanted)) => due > now + wanted,
             _ => false,
         };
-        if fires_too_late || idle {
+        // h2ring patch 0013: without `keep_latency_timer_armed`, every pass cancels the
+        // pending timer and arms a fresh one, as upstream (still in one flush).
+        if fires_too_late || idle || !keep {
             drop(latency_timer.take());
             latency_deadline = None;
         }
@@ -2027,9 +2074,13 @@ impl Reactor {
             .throughput_preemption_timeout_src
             .take()
             .filter(|src| src.result().is_none());
+        //
+        // h2ring patch 0013: changes 3 and 8's keeping of it is the
+        // `lazy_throughput_timer` option; without it every pass re-arms it, as upstream.
+        let lazy = self.tuning.lazy_throughput_timer;
         let throughput_timer = match (throughput_timer, preempt) {
-            (Some(timer), None) => Some(timer),
-            (timer, Some(_)) if !main_ring.has_queued_work() => timer,
+            (Some(timer), None) if lazy => Some(timer),
+            (timer, Some(_)) if lazy && !main_ring.has_queued_work() => timer,
             (old, _) => {
                 drop(old);
                 Some(main_ring.prepare_throughput_preemption_timer(
@@ -2481,22 +2532,81 @@ mod tests {
     }
 }
 
+/// h2ring patch 0013: the fork's policy changes (latency-tuned scheduling, as opposed to
+/// its bug fixes, which are unconditional), each off by default so that a default
+/// executor behaves as upstream glommio 0.9.0. Set through `LocalExecutorBuilder`
+/// (`ring_coop_taskrun`, `keep_latency_timer_armed`, `lazy_throughput_timer`,
+/// `arm_time_slice_before_sleep`); see H2RING_PATCH.md for what each one trades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tuning {
+    /// Change 1: IORING_SETUP_COOP_TASKRUN on the main ring.
+    pub(crate) coop_taskrun: bool,
+    /// Change 2: the latency preemption timer stays armed across passes.
+    pub(crate) keep_latency_timer: bool,
+    /// Change 3: the throughput preemption timer is refreshed only by passes that
+    /// enter the kernel anyway.
+    pub(crate) lazy_throughput_timer: bool,
+    /// Change 6: a pass that may sleep arms the time slice too (only with
+    /// `keep_latency_timer`, which keeps it for the pass after the wake-up).
+    pub(crate) arm_slice_before_sleep: bool,
+}
+
+impl Tuning {
+    /// Upstream glommio's behaviour.
+    pub(crate) const UPSTREAM: Tuning = Tuning {
+        coop_taskrun: false,
+        keep_latency_timer: false,
+        lazy_throughput_timer: false,
+        arm_slice_before_sleep: false,
+    };
+    /// Every policy of the fork on (what h2ring runs).
+    pub(crate) const ALL: Tuning = Tuning {
+        coop_taskrun: true,
+        keep_latency_timer: true,
+        lazy_throughput_timer: true,
+        arm_slice_before_sleep: true,
+    };
+}
+
+impl Default for Tuning {
+    /// `UPSTREAM`; in glommio's own unit tests, `ALL` when `H2RING_GLOMMIO_TUNED` is set,
+    /// so that CI runs the suite both ways.
+    fn default() -> Self {
+        if cfg!(test) && std::env::var_os("H2RING_GLOMMIO_TUNED").is_some() {
+            Tuning::ALL
+        } else {
+            Tuning::UPSTREAM
+        }
+    }
+}
+
 /// h2ring patch: the main ring (socket readiness polls, writes, timers) is set up with
 /// IORING_SETUP_COOP_TASKRUN (Linux 5.19+), so a completion arriving while this thread
 /// runs in user space is queued for its next kernel entry instead of being forced in
 /// with an inter-processor interrupt. The latency ring keeps the default: its completions
 /// (the preemption timer among them) must interrupt a busy task. Older kernels refuse
 /// the flag with EINVAL and get the default ring.
-fn new_ring(entries: u32, name: &str) -> io::Result<iou::IoUring> {
-    if name == "main" {
-        match iou::IoUring::new_with_flags(
-            entries,
-            iou::SetupFlags::COOP_TASKRUN,
-            iou::SetupFeatures::empty(),
-        ) {
+///
+/// h2ring patch 0013: `coop_taskrun` says whether to ask for the flag (the
+/// `ring_coop_taskrun` option; only the main ring ever asks).
+fn new_ring(entries: u32, coop_taskrun: bool) -> io::Result<iou::IoUring> {
+    new_ring_with(entries, coop_taskrun, |entries, flags| {
+        iou::IoUring::new_with_flags(entries, flags, iou::SetupFeatures::empty())
+    })
+}
+
+/// `new_ring` with the ring setup call as a parameter, so a test can make the kernel
+/// refuse the flag.
+fn new_ring_with(
+    entries: u32,
+    coop_taskrun: bool,
+    mut setup: impl FnMut(u32, iou::SetupFlags) -> io::Result<iou::IoUring>,
+) -> io::Result<iou::IoUring> {
+    if coop_taskrun {
+        match setup(entries, iou::SetupFlags::COOP_TASKRUN) {
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
             other => return other,
         }
     }
-    iou::IoUring::new(entries)
+    setup(entries, iou::SetupFlags::empty())
 }
