@@ -924,3 +924,41 @@ impl fmt::Debug for Reactor {
         f.pad("Reactor { .. }")
     }
 }
+
+/// h2ring patch 0014: tests of `poll_read_ready_again` (change 9).
+#[cfg(test)]
+mod h2ring_tests {
+    use crate::LocalExecutor;
+    use std::{io::Write, os::unix::io::AsRawFd, os::unix::net::UnixStream};
+
+    // A consumed readiness poll is re-armed in place (same source, no allocation) and
+    // fires again; a poll the kernel or the source map still holds is never reused.
+    #[test]
+    fn poll_read_ready_again_reuses_only_a_consumed_poll() {
+        LocalExecutor::default().run(async {
+            let reactor = crate::executor().reactor();
+            let (mut peer, ours) = UnixStream::pair().unwrap();
+            ours.set_nonblocking(true).unwrap();
+            let fd = ours.as_raw_fd();
+
+            // Still queued: a new source.
+            let pending = reactor.poll_read_ready(fd);
+            let pending_ptr = &*pending.inner as *const _;
+            let fresh = reactor.poll_read_ready_again(fd, Some(pending));
+            assert!(!std::ptr::eq(&*fresh.inner, pending_ptr));
+
+            // Completed and consumed: the same source, armed again.
+            peer.write_all(b"x").unwrap();
+            fresh.collect_rw().await.unwrap();
+            let fresh_ptr = &*fresh.inner as *const _;
+            let again = reactor.poll_read_ready_again(fd, Some(fresh));
+            assert!(std::ptr::eq(&*again.inner, fresh_ptr));
+            assert!(again.result().is_none());
+            // The byte is still unread, so the re-armed poll completes too.
+            again.collect_rw().await.unwrap();
+
+            // No previous poll: a new source.
+            let _ = reactor.poll_read_ready_again(fd, None);
+        });
+    }
+}

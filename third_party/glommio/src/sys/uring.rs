@@ -1163,15 +1163,17 @@ impl SleepableRing {
                     // SAFETY: a pointer to this SQE's slot in the SQ ring, which the ring
                     // owns and keeps mapped; it is written again below only if the
                     // kernel did not take the SQE, so the slot is still ours.
-                    link_sqe = Some(unsafe { sqe.raw_mut() as *mut _ });
+                    let sqe_ptr = unsafe { sqe.raw_mut() as *mut _ };
+                    let user_data = to_user_data(
+                        self.source_map
+                            .borrow_mut()
+                            .add_source(link, self.submission_queue.clone()),
+                    );
+                    link_sqe = Some((sqe_ptr, user_data));
                     let op = UringDescriptor {
                         fd: link.raw(),
                         flags: SubmissionFlags::empty(),
-                        user_data: to_user_data(
-                            self.source_map
-                                .borrow_mut()
-                                .add_source(link, self.submission_queue.clone()),
-                        ),
+                        user_data,
                         args: UringOpDescriptor::PollAdd(common_flags() | read_flags()),
                     };
                     fill_sqe(
@@ -1205,7 +1207,7 @@ impl SleepableRing {
             .or_else(Reactor::intr_ok)?;
         self.in_kernel += submitted;
         if submitted < ready {
-            if let Some(sqe_ptr) = link_sqe {
+            if let Some((sqe_ptr, user_data)) = link_sqe {
                 // The link poll is the last SQE prepared, so the kernel did not take it.
                 // Its completion (whenever the no-op is submitted) ends `link`'s
                 // enqueued state, and a later sleep arms a fresh one; until then a sleep
@@ -1213,6 +1215,15 @@ impl SleepableRing {
                 // SAFETY: see where `link_sqe` is taken; the kernel took fewer SQEs than
                 // were ready, and SQEs are taken in order, so this last one is untouched.
                 unsafe { crate::uring_sys::io_uring_prep_nop(sqe_ptr) };
+                // h2ring patch 0014 (fix): `io_uring_prep_nop` zeroes `user_data`, and a
+                // completion with user_data 0 is ignored, so the no-op's completion never
+                // consumed `link` from the source map: `link` stayed enqueued for good, no
+                // later sleep armed a link poll, and the executor slept unlinked from the
+                // latency ring (its preemption timer and the eventfd that remote executors
+                // write) until a main-ring event came along. The no-op keeps the link's
+                // user_data, so its completion ends `link`'s turn as described above.
+                // SAFETY: as for `io_uring_prep_nop` just above.
+                unsafe { (*sqe_ptr).user_data = user_data };
             }
             return Err(io::Error::from_raw_os_error(libc::EBUSY));
         }
@@ -2609,4 +2620,183 @@ fn new_ring_with(
         }
     }
     setup(entries, iou::SetupFlags::empty())
+}
+
+/// h2ring patch 0014: tests of the fork's changes to this file.
+#[cfg(test)]
+mod h2ring_tests {
+    use super::*;
+    use crate::PoolPlacement;
+
+    const COOP: u32 = 1 << 8; // IORING_SETUP_COOP_TASKRUN
+
+    fn plain_ring(entries: u32, flags: iou::SetupFlags) -> io::Result<iou::IoUring> {
+        iou::IoUring::new_with_flags(entries, flags, iou::SetupFeatures::empty())
+    }
+
+    // Change 1: a kernel that refuses IORING_SETUP_COOP_TASKRUN (before 5.19) does so with
+    // EINVAL; the ring is then created without it.
+    #[test]
+    fn coop_taskrun_refused_with_einval_falls_back_to_a_default_ring() {
+        let mut asked = Vec::new();
+        let ring = new_ring_with(8, true, |entries, flags| {
+            asked.push(flags.bits());
+            if flags.contains(iou::SetupFlags::COOP_TASKRUN) {
+                Err(io::Error::from_raw_os_error(libc::EINVAL))
+            } else {
+                plain_ring(entries, flags)
+            }
+        })
+        .expect("the fallback ring");
+        assert_eq!(asked, [COOP, 0]);
+        assert_eq!(ring.raw().flags & COOP, 0);
+    }
+
+    // Change 1: any other error is the caller's, not a reason to retry without the flag.
+    #[test]
+    fn coop_taskrun_other_errors_are_returned() {
+        let mut calls = 0;
+        let err = new_ring_with(8, true, |_, _| {
+            calls += 1;
+            Err(io::Error::from_raw_os_error(libc::ENOMEM))
+        })
+        .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOMEM));
+        assert_eq!(calls, 1);
+    }
+
+    // Option 0013: without `ring_coop_taskrun` the flag is never asked for.
+    #[test]
+    fn coop_taskrun_off_asks_for_no_flag() {
+        let mut asked = Vec::new();
+        new_ring_with(8, false, |entries, flags| {
+            asked.push(flags.bits());
+            plain_ring(entries, flags)
+        })
+        .unwrap();
+        assert_eq!(asked, [0]);
+    }
+
+    // Change 1 on this kernel: the main ring of a tuned reactor has the flag (if the
+    // kernel knows it) and the latency ring never does; the reactor still wakes for a
+    // timer on the main ring.
+    #[test]
+    fn coop_taskrun_only_on_the_main_ring() {
+        let notifier = sys::new_sleep_notifier().unwrap();
+        let pool = BlockingThreadPool::new(PoolPlacement::Unbound(1), notifier.clone()).unwrap();
+        let reactor = Reactor::new_tuned(notifier, 0, 128, pool, Tuning::ALL).unwrap();
+        let kernel_has_it = plain_ring(2, iou::SetupFlags::COOP_TASKRUN).is_ok();
+        let main_flags = reactor.main_ring.borrow().ring.raw().flags;
+        assert_eq!(main_flags & COOP != 0, kernel_has_it);
+        assert_eq!(reactor.latency_ring.borrow().ring.raw().flags & COOP, 0);
+
+        let timer = Source::new(
+            IoRequirements::default(),
+            -1,
+            SourceType::Timeout(TimeSpec64::try_from(Duration::from_millis(20)).unwrap(), 0),
+            None,
+            None,
+        );
+        let op = match &*timer.source_type() {
+            SourceType::Timeout(ts, events) => {
+                UringOpDescriptor::Timeout(&ts.raw as *const _, *events)
+            }
+            _ => unreachable!(),
+        };
+        queue_request_into_ring(
+            &mut *reactor.ring_for_source(&timer),
+            &timer,
+            op,
+            &mut reactor.source_map.borrow_mut(),
+        );
+        let start = std::time::Instant::now();
+        reactor.wait(|| None, None, 0, || 0).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert!(timer.result().is_some());
+    }
+
+    fn eventfd() -> RawFd {
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        assert!(fd >= 0);
+        fd
+    }
+
+    fn drain(ring: &mut SleepableRing) {
+        while ring.consume_one_event().is_some() {}
+    }
+
+    // Change 5: `sleep` submits the staged SQEs and the link poll in the call that waits.
+    // If the kernel takes fewer SQEs than were ready (here it stops at one it refuses), it
+    // does not wait, and the link poll it did not take must not stay in the SQ as a poll:
+    // it becomes a no-op, `sleep` reports EBUSY, the next sleep submits the no-op and
+    // returns at once, and the one after links the rings afresh.
+    #[test]
+    fn sleep_after_a_short_submit_never_waits_unlinked() {
+        let allocator = Rc::new(UringBufferAllocator::new(65536));
+        let source_map = Rc::new(RefCell::new(SourceMap::default()));
+        let mut ring = SleepableRing::new(8, "main", allocator, source_map).unwrap();
+        let link_fd = eventfd();
+        let link = Source::new(
+            IoRequirements::default(),
+            link_fd,
+            SourceType::LinkRings,
+            None,
+            None,
+        );
+
+        // A staged SQE with an opcode no kernel knows: the kernel fails it and stops
+        // submitting there (no IORING_SETUP_SUBMIT_ALL).
+        {
+            let mut sq = ring.ring.sq();
+            let mut sqe = sq.prepare_sqe().unwrap();
+            unsafe {
+                sqe.raw_mut().opcode = 0xff;
+                sqe.set_user_data(0);
+            }
+        }
+        assert_eq!(ring.waiting_kernel_submission(), 1);
+
+        let err = ring.sleep(&link).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EBUSY));
+        // The link poll was prepared (so it is in the source map) but not taken: it is
+        // the one SQE left, now a no-op.
+        assert!(link.is_enqueued());
+        assert_eq!(ring.waiting_kernel_submission(), 1);
+        drain(&mut ring);
+
+        // Nothing will ever make the eventfd readable: were the no-op still a poll, or
+        // were this call to wait for anything but the no-op's completion, it would hang.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let watchdog = std::thread::spawn(move || {
+            if rx.recv_timeout(Duration::from_secs(10)).is_err() {
+                eprintln!("sleep did not return; aborting");
+                std::process::abort();
+            }
+        });
+        ring.sleep(&link).unwrap();
+        tx.send(()).unwrap();
+        watchdog.join().unwrap();
+        assert_eq!(ring.waiting_kernel_submission(), 0);
+        drain(&mut ring);
+        assert!(
+            !link.is_enqueued(),
+            "the no-op's completion ends the link's turn"
+        );
+
+        // The next sleep arms a real link poll again: it returns once the fd is readable.
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let one = 1u64;
+            let n = unsafe { libc::write(link_fd, &one as *const u64 as *const _, 8) };
+            assert_eq!(n, 8);
+        });
+        let start = std::time::Instant::now();
+        ring.sleep(&link).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(40));
+        writer.join().unwrap();
+        drain(&mut ring);
+        assert!(!link.is_enqueued());
+        unsafe { libc::close(link_fd) };
+    }
 }
