@@ -262,10 +262,11 @@
 #![cfg_attr(doc, deny(rustdoc::broken_intra_doc_links))]
 #![cfg_attr(feature = "native-tls", feature(thread_local))]
 // h2ring patch 0010: glommio 0.9.0's own code, as published, draws these warnings from
-// today's rustc and clippy. The fork is a workspace member, so `cargo clippy --workspace
+// today's rustc, rustdoc and clippy. The fork is a workspace member, so `cargo clippy --workspace
 // -- -D warnings` covers it; allows in the source take precedence over a command-line
 // `-D`, and keep upstream's code unchanged.
 #![allow(dead_code, unused_must_use)]
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 #![allow(
     clippy::derivable_impls,
     clippy::doc_lazy_continuation,
