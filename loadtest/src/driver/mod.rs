@@ -81,6 +81,12 @@ pub fn run(config: &Config) -> Result<Report, RunError> {
         let start = timing.start;
         let handle = LocalExecutorBuilder::new(placement)
             .name(&format!("h2ring-loadtest-{t}"))
+            // The glommio fork's tuning, as the server runs it (and as the load generator
+            // was measured with): third_party/glommio/H2RING_PATCH.md, "policy options".
+            .ring_coop_taskrun(true)
+            .keep_latency_timer_armed(true)
+            .lazy_throughput_timer(true)
+            .arm_time_slice_before_sleep(true)
             .spawn(move || async move { core_main(Rc::new(core.into_run()), pacers, start).await })
             .map_err(|e| RunError::Executor(e.to_string()))?;
         handles.push(handle);

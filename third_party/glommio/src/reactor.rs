@@ -188,8 +188,10 @@ impl Reactor {
         ring_depth: usize,
         record_io_latencies: bool,
         blocking_thread: BlockingThreadPool,
+        tuning: sys::Tuning,
     ) -> io::Result<Reactor> {
-        let sys = sys::Reactor::new(notifier, io_memory, ring_depth, blocking_thread)?;
+        let sys =
+            sys::Reactor::new_tuned(notifier, io_memory, ring_depth, blocking_thread, tuning)?;
         let (preempt_ptr_head, preempt_ptr_tail) = sys.preempt_pointers();
         Ok(Reactor {
             sys,
@@ -920,5 +922,43 @@ impl Reactor {
 impl fmt::Debug for Reactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad("Reactor { .. }")
+    }
+}
+
+/// h2ring patch 0014: tests of `poll_read_ready_again` (change 9).
+#[cfg(test)]
+mod h2ring_tests {
+    use crate::LocalExecutor;
+    use std::{io::Write, os::unix::io::AsRawFd, os::unix::net::UnixStream};
+
+    // A consumed readiness poll is re-armed in place (same source, no allocation) and
+    // fires again; a poll the kernel or the source map still holds is never reused.
+    #[test]
+    fn poll_read_ready_again_reuses_only_a_consumed_poll() {
+        LocalExecutor::default().run(async {
+            let reactor = crate::executor().reactor();
+            let (mut peer, ours) = UnixStream::pair().unwrap();
+            ours.set_nonblocking(true).unwrap();
+            let fd = ours.as_raw_fd();
+
+            // Still queued: a new source.
+            let pending = reactor.poll_read_ready(fd);
+            let pending_ptr = &*pending.inner as *const _;
+            let fresh = reactor.poll_read_ready_again(fd, Some(pending));
+            assert!(!std::ptr::eq(&*fresh.inner, pending_ptr));
+
+            // Completed and consumed: the same source, armed again.
+            peer.write_all(b"x").unwrap();
+            fresh.collect_rw().await.unwrap();
+            let fresh_ptr = &*fresh.inner as *const _;
+            let again = reactor.poll_read_ready_again(fd, Some(fresh));
+            assert!(std::ptr::eq(&*again.inner, fresh_ptr));
+            assert!(again.result().is_none());
+            // The byte is still unread, so the re-armed poll completes too.
+            again.collect_rw().await.unwrap();
+
+            // No previous poll: a new source.
+            let _ = reactor.poll_read_ready_again(fd, None);
+        });
     }
 }

@@ -59,7 +59,12 @@ pub(crate) fn run_core(
 ) -> Option<MetricsSnapshot> {
     let mut builder = LocalExecutorBuilder::new(Placement::Fixed(setup.cpu))
         .name(&format!("h2ring-core-{}", setup.cpu))
-        .preempt_timer(setup.preempt_timer);
+        .preempt_timer(setup.preempt_timer)
+        // The fork's latency tuning (third_party/glommio/H2RING_PATCH.md, "policy options").
+        .ring_coop_taskrun(true)
+        .keep_latency_timer_armed(true)
+        .lazy_throughput_timer(true)
+        .arm_time_slice_before_sleep(true);
     if let Some(spin) = setup.spin_before_park {
         builder = builder.spin_before_park(spin);
     }

@@ -480,6 +480,8 @@ pub struct LocalExecutorBuilder {
     /// [`stall::DefaultStallDetectionHandler`] installs a signal handler for
     /// [`nix::libc::SIGUSR1`], so is disabled by default.
     detect_stalls: Option<Box<dyn stall::StallDetectionHandler + 'static>>,
+    /// h2ring patch 0013: the fork's policy options, all off by default.
+    tuning: sys::Tuning,
 }
 
 impl LocalExecutorBuilder {
@@ -499,7 +501,66 @@ impl LocalExecutorBuilder {
             record_io_latencies: false,
             blocking_thread_pool_placement: PoolPlacement::from(placement),
             detect_stalls: None,
+            tuning: sys::Tuning::default(),
         }
+    }
+
+    /// Sets up the main io_uring ring (socket readiness polls, writes, timers) with
+    /// `IORING_SETUP_COOP_TASKRUN` (Linux 5.19+): a completion that arrives while this
+    /// executor's thread runs in user space is queued until its next kernel entry instead
+    /// of interrupting the thread (and the core that sent the data) with an
+    /// inter-processor interrupt. A network server enters the kernel constantly, so the
+    /// delay is short and the interrupts saved are many; a task that computes for long
+    /// stretches without system calls sees main-ring completions later. The latency ring
+    /// (which carries the preemption timer) is never set up this way. Kernels that refuse
+    /// the flag get a default ring. Off by default.
+    ///
+    /// h2ring fork option (glommio change 1, H2RING_PATCH.md).
+    #[must_use = "The builder must be built to be useful"]
+    pub fn ring_coop_taskrun(mut self, enable: bool) -> LocalExecutorBuilder {
+        self.tuning.coop_taskrun = enable;
+        self
+    }
+
+    /// Keeps the latency preemption timer (the time slice, see
+    /// [`preempt_timer`](Self::preempt_timer)) armed from one scheduler pass to the next
+    /// while it would fire no later than a fresh one, instead of cancelling and re-arming
+    /// it on every pass (two `io_uring_enter` calls per pass). It may then fire early,
+    /// which only ends a time slice sooner or wakes a sleeping executor once. An executor
+    /// that wakes up for nothing stops arming it until real work arrives. Off by default.
+    ///
+    /// h2ring fork option (glommio change 2, H2RING_PATCH.md).
+    #[must_use = "The builder must be built to be useful"]
+    pub fn keep_latency_timer_armed(mut self, enable: bool) -> LocalExecutorBuilder {
+        self.tuning.keep_latency_timer = enable;
+        self
+    }
+
+    /// Refreshes the throughput preemption timer (which preempts after `ring_depth`
+    /// main-ring completions) only on passes that run tasks and enter the kernel anyway,
+    /// instead of cancelling and re-arming it on every pass. A kept timer counts
+    /// completions since it was armed, so it may fire early (one extra preemption, never
+    /// a later one). Off by default.
+    ///
+    /// h2ring fork option (glommio changes 3 and 8, H2RING_PATCH.md).
+    #[must_use = "The builder must be built to be useful"]
+    pub fn lazy_throughput_timer(mut self, enable: bool) -> LocalExecutorBuilder {
+        self.tuning.lazy_throughput_timer = enable;
+        self
+    }
+
+    /// With [`keep_latency_timer_armed`](Self::keep_latency_timer_armed), a pass that
+    /// goes to sleep arms the time slice too (no later than any user timer), so the pass
+    /// after the wake-up finds it pending and runs the woken task without first entering
+    /// the kernel to arm it. An executor counts as idle after two wake-ups in a row that
+    /// woke no task, and then sleeps until real work or a user timer. Off by default; no
+    /// effect without `keep_latency_timer_armed`.
+    ///
+    /// h2ring fork option (glommio change 6, H2RING_PATCH.md).
+    #[must_use = "The builder must be built to be useful"]
+    pub fn arm_time_slice_before_sleep(mut self, enable: bool) -> LocalExecutorBuilder {
+        self.tuning.arm_slice_before_sleep = enable;
+        self
     }
 
     /// Spin for duration before parking a reactor
@@ -624,6 +685,7 @@ impl LocalExecutorBuilder {
                 spin_before_park: self.spin_before_park,
                 thread_pool_placement: self.blocking_thread_pool_placement,
                 detect_stalls: self.detect_stalls,
+                tuning: self.tuning,
             },
         )?;
         le.init();
@@ -690,6 +752,7 @@ impl LocalExecutorBuilder {
         let detect_stalls = self.detect_stalls;
         let record_io_latencies = self.record_io_latencies;
         let blocking_thread_pool_placement = self.blocking_thread_pool_placement;
+        let tuning = self.tuning;
 
         Builder::new()
             .name(name)
@@ -705,6 +768,7 @@ impl LocalExecutorBuilder {
                         spin_before_park,
                         thread_pool_placement: blocking_thread_pool_placement,
                         detect_stalls,
+                        tuning,
                     },
                 )?;
                 le.init();
@@ -988,6 +1052,8 @@ impl LocalExecutorPoolBuilder {
                             spin_before_park,
                             thread_pool_placement: blocking_thread_pool_placement,
                             detect_stalls,
+                            // h2ring patch 0013: pools keep upstream's behaviour.
+                            tuning: sys::Tuning::default(),
                         },
                     )?;
                     le.init();
@@ -1083,6 +1149,8 @@ pub struct LocalExecutorConfig {
     pub spin_before_park: Option<Duration>,
     pub thread_pool_placement: PoolPlacement,
     pub detect_stalls: Option<Box<dyn stall::StallDetectionHandler + 'static>>,
+    /// h2ring patch 0013: the fork's policy options.
+    pub tuning: sys::Tuning,
 }
 
 /// Single-threaded executor.
@@ -1170,6 +1238,7 @@ impl LocalExecutor {
                 config.ring_depth,
                 config.record_io_latencies,
                 blocking_thread,
+                config.tuning,
             )?),
             stall_detector: RefCell::new(
                 config

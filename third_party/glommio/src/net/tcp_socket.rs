@@ -1172,6 +1172,8 @@ mod tests {
     // adapted from socket2 test:
     // https://docs.rs/socket2/0.3.19/src/socket2/socket.rs.html#971-982
     #[test]
+    // h2ring patch 0012: needs a network where 10.255.255.1 is unroutable.
+    #[ignore = "needs 10.255.255.1 unroutable; sandboxed CI networks accept every outbound TCP connect"]
     fn tcp_connect_timeout_error() {
         test_executor!(async move {
             // this IP is unroutable, so connections should always time out

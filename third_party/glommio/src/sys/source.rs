@@ -377,3 +377,66 @@ impl Drop for Source {
         }
     }
 }
+
+/// h2ring patch 0014: tests of `reset_completed_poll` (change 9).
+#[cfg(test)]
+mod h2ring_tests {
+    use super::*;
+
+    fn poll(fd: RawFd) -> Source {
+        Source::new(
+            IoRequirements::default(),
+            fd,
+            SourceType::PollAdd,
+            None,
+            None,
+        )
+    }
+
+    fn complete(source: &Source) {
+        source.inner.borrow_mut().wakers.result = Some(Ok(1));
+    }
+
+    #[test]
+    fn reset_completed_poll_readies_a_consumed_poll_for_reuse() {
+        let source = poll(7);
+        complete(&source);
+        let requirements = IoRequirements::new(crate::Latency::NotImportant, 3);
+        assert!(source.reset_completed_poll(7, requirements, None));
+        let inner = source.inner.borrow();
+        assert!(inner.wakers.result.is_none(), "result cleared");
+        assert!(inner.wakers.fulfilled_at.is_none() && inner.wakers.queued_at.is_none());
+        assert_eq!(inner.io_requirements._io_handle, 3);
+        assert!(inner.enqueued.is_none());
+    }
+
+    #[test]
+    fn reset_completed_poll_refuses_anything_else() {
+        // Not completed yet: the kernel may still hold it.
+        let pending = poll(7);
+        assert!(!pending.reset_completed_poll(7, IoRequirements::default(), None));
+
+        // Another fd.
+        let other_fd = poll(7);
+        complete(&other_fd);
+        assert!(!other_fd.reset_completed_poll(8, IoRequirements::default(), None));
+        assert!(other_fd.result().is_some(), "left as it was");
+
+        // A poll with a linked timeout.
+        let timed = poll(7);
+        timed.set_timeout(Duration::from_secs(1));
+        complete(&timed);
+        assert!(!timed.reset_completed_poll(7, IoRequirements::default(), None));
+
+        // Not a poll.
+        let link = Source::new(
+            IoRequirements::default(),
+            7,
+            SourceType::LinkRings,
+            None,
+            None,
+        );
+        complete(&link);
+        assert!(!link.reset_completed_poll(7, IoRequirements::default(), None));
+    }
+}

@@ -37,8 +37,8 @@ use crate::{
         self,
         blocking::{BlockingThreadOp, BlockingThreadPool},
         dma_buffer::{BufferStorage, DmaBuffer},
-        DirectIo, EnqueuedSource, EnqueuedStatus, InnerSource, IoBuffer,
-        PollableStatus, Source, SourceType, Statx, TimeSpec64,
+        DirectIo, EnqueuedSource, EnqueuedStatus, InnerSource, IoBuffer, PollableStatus, Source,
+        SourceType, Statx, TimeSpec64,
     },
     uring_sys::{self, IoRingOp},
     GlommioError, IoRequirements, IoStats, ReactorErrorKind, RingIoStats, TaskQueueHandle,
@@ -944,9 +944,20 @@ impl SleepableRing {
         allocator: Rc<UringBufferAllocator>,
         source_map: Rc<RefCell<SourceMap>>,
     ) -> io::Result<Self> {
+        Self::new_with(size, name, allocator, source_map, false)
+    }
+
+    /// h2ring patch 0013: `new`, asking for IORING_SETUP_COOP_TASKRUN if `coop_taskrun`.
+    fn new_with(
+        size: usize,
+        name: &'static str,
+        allocator: Rc<UringBufferAllocator>,
+        source_map: Rc<RefCell<SourceMap>>,
+        coop_taskrun: bool,
+    ) -> io::Result<Self> {
         assert!(*IO_URING_RECENT_ENOUGH);
         Ok(SleepableRing {
-            ring: new_ring(size as _, name)?,
+            ring: new_ring(size as _, coop_taskrun)?,
             size,
             submission_queue: UringQueueState::with_capacity(size * 4),
             name,
@@ -973,6 +984,11 @@ impl SleepableRing {
     /// h2ring patch: `can_sleep`, but SQEs staged for `sleep` to submit are allowed.
     fn can_sleep_with_staged(&self) -> bool {
         self.submission_queue.borrow().is_empty() && self.waiting_kernel_collection() == 0
+    }
+
+    /// h2ring patch 0011: whether cancellations are queued for the next flush.
+    fn has_queued_cancellations(&self) -> bool {
+        !self.submission_queue.borrow().cancellations.is_empty()
     }
 
     /// h2ring patch: whether the next flush of this ring enters the kernel anyway
@@ -1147,15 +1163,17 @@ impl SleepableRing {
                     // SAFETY: a pointer to this SQE's slot in the SQ ring, which the ring
                     // owns and keeps mapped; it is written again below only if the
                     // kernel did not take the SQE, so the slot is still ours.
-                    link_sqe = Some(unsafe { sqe.raw_mut() as *mut _ });
+                    let sqe_ptr = unsafe { sqe.raw_mut() as *mut _ };
+                    let user_data = to_user_data(
+                        self.source_map
+                            .borrow_mut()
+                            .add_source(link, self.submission_queue.clone()),
+                    );
+                    link_sqe = Some((sqe_ptr, user_data));
                     let op = UringDescriptor {
                         fd: link.raw(),
                         flags: SubmissionFlags::empty(),
-                        user_data: to_user_data(
-                            self.source_map
-                                .borrow_mut()
-                                .add_source(link, self.submission_queue.clone()),
-                        ),
+                        user_data,
                         args: UringOpDescriptor::PollAdd(common_flags() | read_flags()),
                     };
                     fill_sqe(
@@ -1189,7 +1207,7 @@ impl SleepableRing {
             .or_else(Reactor::intr_ok)?;
         self.in_kernel += submitted;
         if submitted < ready {
-            if let Some(sqe_ptr) = link_sqe {
+            if let Some((sqe_ptr, user_data)) = link_sqe {
                 // The link poll is the last SQE prepared, so the kernel did not take it.
                 // Its completion (whenever the no-op is submitted) ends `link`'s
                 // enqueued state, and a later sleep arms a fresh one; until then a sleep
@@ -1197,6 +1215,15 @@ impl SleepableRing {
                 // SAFETY: see where `link_sqe` is taken; the kernel took fewer SQEs than
                 // were ready, and SQEs are taken in order, so this last one is untouched.
                 unsafe { crate::uring_sys::io_uring_prep_nop(sqe_ptr) };
+                // h2ring patch 0014 (fix): `io_uring_prep_nop` zeroes `user_data`, and a
+                // completion with user_data 0 is ignored, so the no-op's completion never
+                // consumed `link` from the source map: `link` stayed enqueued for good, no
+                // later sleep armed a link poll, and the executor slept unlinked from the
+                // latency ring (its preemption timer and the eventfd that remote executors
+                // write) until a main-ring event came along. The no-op keeps the link's
+                // user_data, so its completion ends `link`'s turn as described above.
+                // SAFETY: as for `io_uring_prep_nop` just above.
+                unsafe { (*sqe_ptr).user_data = user_data };
             }
             return Err(io::Error::from_raw_os_error(libc::EBUSY));
         }
@@ -1340,6 +1367,8 @@ pub(crate) struct Reactor {
     preempt_through: PreemptThrough,
     // h2ring patch: the poll that links the latency ring to the main ring for sleeping.
     link_rings_src: Cell<Option<Source>>,
+    // h2ring patch 0013: which of the fork's policy changes are on.
+    tuning: Tuning,
 
     // This keeps the `eventfd` alive. Drop will close it when we're done
     notifier: Arc<sys::SleepNotifier>,
@@ -1401,9 +1430,26 @@ fn align_up(v: usize, align: usize) -> usize {
 impl Reactor {
     pub(crate) fn new(
         notifier: Arc<sys::SleepNotifier>,
+        io_memory: usize,
+        ring_depth: usize,
+        blocking_thread: BlockingThreadPool,
+    ) -> crate::Result<Reactor, ()> {
+        Self::new_tuned(
+            notifier,
+            io_memory,
+            ring_depth,
+            blocking_thread,
+            Tuning::default(),
+        )
+    }
+
+    /// h2ring patch 0013: `new` with the fork's policy options.
+    pub(crate) fn new_tuned(
+        notifier: Arc<sys::SleepNotifier>,
         mut io_memory: usize,
         ring_depth: usize,
         blocking_thread: BlockingThreadPool,
+        tuning: Tuning,
     ) -> crate::Result<Reactor, ()> {
         const MIN_MEMLOCK_LIMIT: u64 = 512 * 1024;
         let (memlock_limit, _) = Resource::MEMLOCK.get()?;
@@ -1421,8 +1467,13 @@ impl Reactor {
         let allocator = Rc::new(UringBufferAllocator::new(io_memory));
         let registry = vec![allocator.as_bytes()];
 
-        let main_ring =
-            SleepableRing::new(ring_depth, "main", allocator.clone(), source_map.clone())?;
+        let main_ring = SleepableRing::new_with(
+            ring_depth,
+            "main",
+            allocator.clone(),
+            source_map.clone(),
+            tuning.coop_taskrun,
+        )?;
         let poll_ring = PollRing::new(ring_depth, allocator.clone(), source_map.clone())?;
         let mut latency_ring =
             SleepableRing::new(ring_depth, "latency", allocator.clone(), source_map.clone())?;
@@ -1480,6 +1531,7 @@ impl Reactor {
                 PreemptThrough::EventFd(eventfd_src.raw())
             },
             link_rings_src: Cell::new(None),
+            tuning,
             notifier,
             eventfd_src,
             source_map,
@@ -1972,10 +2024,19 @@ impl Reactor {
         if preempt.is_some() {
             self.last_slice.set(preempt);
         }
-        let idle = preempt.is_none() && self.wakes_for_nothing.get() >= 2;
+        // h2ring patch 0013: changes 2 and 6 are options (`keep_latency_timer_armed`,
+        // `arm_time_slice_before_sleep`). Without change 6, a pass that may sleep wants only
+        // the user timer and idle is one timer-only wake-up (change 2 as first made);
+        // without change 2, the timer is not kept (below) and change 6 would have nothing
+        // to keep.
+        let keep = self.tuning.keep_latency_timer;
+        let arm_slice_before_sleep = keep && self.tuning.arm_slice_before_sleep;
+        let idle_after = if arm_slice_before_sleep { 2 } else { 1 };
+        let idle = preempt.is_none() && self.wakes_for_nothing.get() >= idle_after;
         let wanted = match (preempt, idle) {
             (Some(slice), _) => Some(slice),
             (None, true) => user_timer,
+            (None, false) if !arm_slice_before_sleep => user_timer,
             (None, false) => match (user_timer, self.last_slice.get()) {
                 (Some(user), Some(slice)) => Some(user.min(slice)),
                 (user, slice) => user.or(slice),
@@ -1992,7 +2053,9 @@ impl Reactor {
             (Some(due), Some(wanted)) => due > now + wanted,
             _ => false,
         };
-        if fires_too_late || idle {
+        // h2ring patch 0013: without `keep_latency_timer_armed`, every pass cancels the
+        // pending timer and arms a fresh one, as upstream (still in one flush).
+        if fires_too_late || idle || !keep {
             drop(latency_timer.take());
             latency_deadline = None;
         }
@@ -2022,9 +2085,13 @@ impl Reactor {
             .throughput_preemption_timeout_src
             .take()
             .filter(|src| src.result().is_none());
+        //
+        // h2ring patch 0013: changes 3 and 8's keeping of it is the
+        // `lazy_throughput_timer` option; without it every pass re-arms it, as upstream.
+        let lazy = self.tuning.lazy_throughput_timer;
         let throughput_timer = match (throughput_timer, preempt) {
-            (Some(timer), None) => Some(timer),
-            (timer, Some(_)) if !main_ring.has_queued_work() => timer,
+            (Some(timer), None) if lazy => Some(timer),
+            (timer, Some(_)) if lazy && !main_ring.has_queued_work() => timer,
             (old, _) => {
                 drop(old);
                 Some(main_ring.prepare_throughput_preemption_timer(
@@ -2037,6 +2104,10 @@ impl Reactor {
 
         // This will only dispatch if we run out of sqes. Which means until
         // flush_rings! nothing is really send to the kernel...
+        //
+        // h2ring patch 0011: whether the main ring has cancellations to submit, read
+        // before `flush_cancellations!` moves them into its SQ.
+        let main_ring_cancels = main_ring.has_queued_cancellations();
         flush_cancellations!(into &mut woke; lat_ring, poll_ring, main_ring);
         // ... which happens right here. If you ever reorder this code just
         // be careful about this dependency.
@@ -2044,7 +2115,14 @@ impl Reactor {
         // h2ring patch (change 5): a pass that may sleep only stages the main ring's SQEs;
         // the `io_uring_enter` that sleeps submits them (`SleepableRing::sleep`), and
         // if this pass does not sleep after all, the next one's flush does.
-        if preempt.is_some() {
+        //
+        // h2ring patch 0011 (fix): not when it has cancellations to submit. A cancellation
+        // completes at once (and so does the request it cancels), so submitting it with
+        // the sleep ended that sleep at once: a spurious wake-up, counted as a timer-only
+        // one, instead of sleeping until the next real event (glommio's
+        // `timeout_smoke_test` caught it). Such a pass flushes, and the results are
+        // consumed below before deciding to sleep, as upstream did.
+        if preempt.is_some() || main_ring_cancels {
             flush_rings!(main_ring)?;
         } else {
             main_ring
@@ -2069,7 +2147,10 @@ impl Reactor {
             if let Some(dur) = wanted {
                 // A kept timer is due no later than this one (see `fires_too_late`), unless
                 // it fired since it was checked.
-                if !latency_timer.as_ref().is_some_and(|src| src.result().is_none()) {
+                if !latency_timer
+                    .as_ref()
+                    .is_some_and(|src| src.result().is_none())
+                {
                     latency_timer = Some(lat_ring.prepare_latency_preemption_timer(dur));
                     latency_deadline = Some(now + dur);
                     assert!(flush_rings!(lat_ring)? > 0);
@@ -2100,8 +2181,11 @@ impl Reactor {
                     flush_rings!(lat_ring, poll_ring, main_ring)?;
                     consume_rings!(into &mut woken; lat_ring, poll_ring, main_ring);
                     let in_a_row = self.wakes_for_nothing.get();
-                    self.wakes_for_nothing
-                        .set(if woken == 0 { in_a_row.saturating_add(1) } else { 0 });
+                    self.wakes_for_nothing.set(if woken == 0 {
+                        in_a_row.saturating_add(1)
+                    } else {
+                        0
+                    });
                 }
                 // Woke up, so no need to notify us anymore.
                 self.notifier.wake_up();
@@ -2459,22 +2543,260 @@ mod tests {
     }
 }
 
+/// h2ring patch 0013: the fork's policy changes (latency-tuned scheduling, as opposed to
+/// its bug fixes, which are unconditional), each off by default so that a default
+/// executor behaves as upstream glommio 0.9.0. Set through `LocalExecutorBuilder`
+/// (`ring_coop_taskrun`, `keep_latency_timer_armed`, `lazy_throughput_timer`,
+/// `arm_time_slice_before_sleep`); see H2RING_PATCH.md for what each one trades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tuning {
+    /// Change 1: IORING_SETUP_COOP_TASKRUN on the main ring.
+    pub(crate) coop_taskrun: bool,
+    /// Change 2: the latency preemption timer stays armed across passes.
+    pub(crate) keep_latency_timer: bool,
+    /// Change 3: the throughput preemption timer is refreshed only by passes that
+    /// enter the kernel anyway.
+    pub(crate) lazy_throughput_timer: bool,
+    /// Change 6: a pass that may sleep arms the time slice too (only with
+    /// `keep_latency_timer`, which keeps it for the pass after the wake-up).
+    pub(crate) arm_slice_before_sleep: bool,
+}
+
+impl Tuning {
+    /// Upstream glommio's behaviour.
+    pub(crate) const UPSTREAM: Tuning = Tuning {
+        coop_taskrun: false,
+        keep_latency_timer: false,
+        lazy_throughput_timer: false,
+        arm_slice_before_sleep: false,
+    };
+    /// Every policy of the fork on (what h2ring runs).
+    pub(crate) const ALL: Tuning = Tuning {
+        coop_taskrun: true,
+        keep_latency_timer: true,
+        lazy_throughput_timer: true,
+        arm_slice_before_sleep: true,
+    };
+}
+
+impl Default for Tuning {
+    /// `UPSTREAM`; in glommio's own unit tests, `ALL` when `H2RING_GLOMMIO_TUNED=1`,
+    /// so that CI runs the suite both ways.
+    fn default() -> Self {
+        if cfg!(test) && std::env::var_os("H2RING_GLOMMIO_TUNED").is_some_and(|v| v == "1") {
+            Tuning::ALL
+        } else {
+            Tuning::UPSTREAM
+        }
+    }
+}
+
 /// h2ring patch: the main ring (socket readiness polls, writes, timers) is set up with
 /// IORING_SETUP_COOP_TASKRUN (Linux 5.19+), so a completion arriving while this thread
 /// runs in user space is queued for its next kernel entry instead of being forced in
 /// with an inter-processor interrupt. The latency ring keeps the default: its completions
 /// (the preemption timer among them) must interrupt a busy task. Older kernels refuse
 /// the flag with EINVAL and get the default ring.
-fn new_ring(entries: u32, name: &str) -> io::Result<iou::IoUring> {
-    if name == "main" {
-        match iou::IoUring::new_with_flags(
-            entries,
-            iou::SetupFlags::COOP_TASKRUN,
-            iou::SetupFeatures::empty(),
-        ) {
+///
+/// h2ring patch 0013: `coop_taskrun` says whether to ask for the flag (the
+/// `ring_coop_taskrun` option; only the main ring ever asks).
+fn new_ring(entries: u32, coop_taskrun: bool) -> io::Result<iou::IoUring> {
+    new_ring_with(entries, coop_taskrun, |entries, flags| {
+        iou::IoUring::new_with_flags(entries, flags, iou::SetupFeatures::empty())
+    })
+}
+
+/// `new_ring` with the ring setup call as a parameter, so a test can make the kernel
+/// refuse the flag.
+fn new_ring_with(
+    entries: u32,
+    coop_taskrun: bool,
+    mut setup: impl FnMut(u32, iou::SetupFlags) -> io::Result<iou::IoUring>,
+) -> io::Result<iou::IoUring> {
+    if coop_taskrun {
+        match setup(entries, iou::SetupFlags::COOP_TASKRUN) {
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
             other => return other,
         }
     }
-    iou::IoUring::new(entries)
+    setup(entries, iou::SetupFlags::empty())
+}
+
+/// h2ring patch 0014: tests of the fork's changes to this file.
+#[cfg(test)]
+mod h2ring_tests {
+    use super::*;
+    use crate::PoolPlacement;
+
+    const COOP: u32 = 1 << 8; // IORING_SETUP_COOP_TASKRUN
+
+    fn plain_ring(entries: u32, flags: iou::SetupFlags) -> io::Result<iou::IoUring> {
+        iou::IoUring::new_with_flags(entries, flags, iou::SetupFeatures::empty())
+    }
+
+    // Change 1: a kernel that refuses IORING_SETUP_COOP_TASKRUN (before 5.19) does so with
+    // EINVAL; the ring is then created without it.
+    #[test]
+    fn coop_taskrun_refused_with_einval_falls_back_to_a_default_ring() {
+        let mut asked = Vec::new();
+        let ring = new_ring_with(8, true, |entries, flags| {
+            asked.push(flags.bits());
+            if flags.contains(iou::SetupFlags::COOP_TASKRUN) {
+                Err(io::Error::from_raw_os_error(libc::EINVAL))
+            } else {
+                plain_ring(entries, flags)
+            }
+        })
+        .expect("the fallback ring");
+        assert_eq!(asked, [COOP, 0]);
+        assert_eq!(ring.raw().flags & COOP, 0);
+    }
+
+    // Change 1: any other error is the caller's, not a reason to retry without the flag.
+    #[test]
+    fn coop_taskrun_other_errors_are_returned() {
+        let mut calls = 0;
+        let err = new_ring_with(8, true, |_, _| {
+            calls += 1;
+            Err(io::Error::from_raw_os_error(libc::ENOMEM))
+        })
+        .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOMEM));
+        assert_eq!(calls, 1);
+    }
+
+    // Option 0013: without `ring_coop_taskrun` the flag is never asked for.
+    #[test]
+    fn coop_taskrun_off_asks_for_no_flag() {
+        let mut asked = Vec::new();
+        new_ring_with(8, false, |entries, flags| {
+            asked.push(flags.bits());
+            plain_ring(entries, flags)
+        })
+        .unwrap();
+        assert_eq!(asked, [0]);
+    }
+
+    // Change 1 on this kernel: the main ring of a tuned reactor has the flag (if the
+    // kernel knows it) and the latency ring never does; the reactor still wakes for a
+    // timer on the main ring.
+    #[test]
+    fn coop_taskrun_only_on_the_main_ring() {
+        let notifier = sys::new_sleep_notifier().unwrap();
+        let pool = BlockingThreadPool::new(PoolPlacement::Unbound(1), notifier.clone()).unwrap();
+        let reactor = Reactor::new_tuned(notifier, 0, 128, pool, Tuning::ALL).unwrap();
+        let kernel_has_it = plain_ring(2, iou::SetupFlags::COOP_TASKRUN).is_ok();
+        let main_flags = reactor.main_ring.borrow().ring.raw().flags;
+        assert_eq!(main_flags & COOP != 0, kernel_has_it);
+        assert_eq!(reactor.latency_ring.borrow().ring.raw().flags & COOP, 0);
+
+        let timer = Source::new(
+            IoRequirements::default(),
+            -1,
+            SourceType::Timeout(TimeSpec64::try_from(Duration::from_millis(20)).unwrap(), 0),
+            None,
+            None,
+        );
+        let op = match &*timer.source_type() {
+            SourceType::Timeout(ts, events) => {
+                UringOpDescriptor::Timeout(&ts.raw as *const _, *events)
+            }
+            _ => unreachable!(),
+        };
+        queue_request_into_ring(
+            &mut *reactor.ring_for_source(&timer),
+            &timer,
+            op,
+            &mut reactor.source_map.borrow_mut(),
+        );
+        let start = std::time::Instant::now();
+        reactor.wait(|| None, None, 0, || 0).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert!(timer.result().is_some());
+    }
+
+    fn eventfd() -> RawFd {
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        assert!(fd >= 0);
+        fd
+    }
+
+    fn drain(ring: &mut SleepableRing) {
+        while ring.consume_one_event().is_some() {}
+    }
+
+    // Change 5: `sleep` submits the staged SQEs and the link poll in the call that waits.
+    // If the kernel takes fewer SQEs than were ready (here it stops at one it refuses), it
+    // does not wait, and the link poll it did not take must not stay in the SQ as a poll:
+    // it becomes a no-op, `sleep` reports EBUSY, the next sleep submits the no-op and
+    // returns at once, and the one after links the rings afresh.
+    #[test]
+    fn sleep_after_a_short_submit_never_waits_unlinked() {
+        let allocator = Rc::new(UringBufferAllocator::new(65536));
+        let source_map = Rc::new(RefCell::new(SourceMap::default()));
+        let mut ring = SleepableRing::new(8, "main", allocator, source_map).unwrap();
+        let link_fd = eventfd();
+        let link = Source::new(
+            IoRequirements::default(),
+            link_fd,
+            SourceType::LinkRings,
+            None,
+            None,
+        );
+
+        // A staged SQE with an opcode no kernel knows: the kernel fails it and stops
+        // submitting there (no IORING_SETUP_SUBMIT_ALL).
+        {
+            let mut sq = ring.ring.sq();
+            let mut sqe = sq.prepare_sqe().unwrap();
+            unsafe {
+                sqe.raw_mut().opcode = 0xff;
+                sqe.set_user_data(0);
+            }
+        }
+        assert_eq!(ring.waiting_kernel_submission(), 1);
+
+        let err = ring.sleep(&link).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EBUSY));
+        // The link poll was prepared (so it is in the source map) but not taken: it is
+        // the one SQE left, now a no-op.
+        assert!(link.is_enqueued());
+        assert_eq!(ring.waiting_kernel_submission(), 1);
+        drain(&mut ring);
+
+        // Nothing will ever make the eventfd readable: were the no-op still a poll, or
+        // were this call to wait for anything but the no-op's completion, it would hang.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let watchdog = std::thread::spawn(move || {
+            if rx.recv_timeout(Duration::from_secs(10)).is_err() {
+                eprintln!("sleep did not return; aborting");
+                std::process::abort();
+            }
+        });
+        ring.sleep(&link).unwrap();
+        tx.send(()).unwrap();
+        watchdog.join().unwrap();
+        assert_eq!(ring.waiting_kernel_submission(), 0);
+        drain(&mut ring);
+        assert!(
+            !link.is_enqueued(),
+            "the no-op's completion ends the link's turn"
+        );
+
+        // The next sleep arms a real link poll again: it returns once the fd is readable.
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let one = 1u64;
+            let n = unsafe { libc::write(link_fd, &one as *const u64 as *const _, 8) };
+            assert_eq!(n, 8);
+        });
+        let start = std::time::Instant::now();
+        ring.sleep(&link).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(40));
+        writer.join().unwrap();
+        drain(&mut ring);
+        assert!(!link.is_enqueued());
+        unsafe { libc::close(link_fd) };
+    }
 }
