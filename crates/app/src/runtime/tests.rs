@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use futures_lite::AsyncWriteExt;
 
-use super::{start, ConnInfo, ConnectionFn, CoreContext, Runtime, RuntimeConfig};
+use super::{start, ConnInfo, ConnectionFn, CoreContext, Runtime};
 use crate::error::StartError;
 use crate::metrics::MetricsHub;
 use crate::server::builder::available_cores;
@@ -25,21 +25,7 @@ where
     let config = builder.config();
     let cores = config.cores.resolve(&available_cores()?)?;
     let hub = MetricsHub::new(cores.len());
-    start(
-        RuntimeConfig {
-            cores,
-            listen: config.listen.clone(),
-            backlog: config.backlog,
-            max_connections_per_core: config.max_connections_per_core,
-            accept_backoff: config.accept_backoff,
-            drain_timeout: config.http2.drain_timeout,
-            preempt_timer: config.preempt_timer,
-            spin_before_park: config.spin_before_park,
-            publish_interval: None,
-        },
-        hub,
-        Arc::new(factory),
-    )
+    start(config.runtime_config(cores, None), hub, Arc::new(factory))
 }
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{ConfigError, StartError};
+use crate::runtime::RuntimeConfig;
 use crate::transport::tls::{TlsAcceptor, TlsConfig};
 use crate::Http2Config;
 
@@ -175,6 +176,25 @@ impl ServerConfig {
             return bad(ConfigError::ZeroMaxConcurrentStreams);
         }
         Ok(())
+    }
+
+    /// What the runtime gets of these settings, on `cores` (resolved).
+    pub(crate) fn runtime_config(
+        &self,
+        cores: Vec<usize>,
+        publish_interval: Option<Duration>,
+    ) -> RuntimeConfig {
+        RuntimeConfig {
+            cores,
+            listen: self.listen.clone(),
+            backlog: self.backlog,
+            max_connections_per_core: self.max_connections_per_core,
+            accept_backoff: self.accept_backoff,
+            drain_timeout: self.http2.drain_timeout,
+            preempt_timer: self.preempt_timer,
+            spin_before_park: self.spin_before_park,
+            publish_interval,
+        }
     }
 }
 

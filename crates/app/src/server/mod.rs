@@ -17,7 +17,7 @@ use self::builder::available_cores;
 use self::connect::{connection_fn, CoreLimits};
 use crate::error::{StartError, TlsError};
 use crate::metrics::MetricsHub;
-use crate::runtime::{self, CoreContext, Runtime, RuntimeConfig, ShutdownHandle, ShutdownSummary};
+use crate::runtime::{self, CoreContext, Runtime, ShutdownHandle, ShutdownSummary};
 use crate::service::Service;
 use crate::transport::tls::TlsAcceptor;
 
@@ -102,18 +102,9 @@ impl Server {
             };
             connection_fn(core, factory(core), limits, tls.as_deref())
         };
+        let publish_interval = admin_addr.map(|_| config.metrics_publish_interval);
         let runtime = runtime::start(
-            RuntimeConfig {
-                cores,
-                listen: config.listen.clone(),
-                backlog: config.backlog,
-                max_connections_per_core: config.max_connections_per_core,
-                accept_backoff: config.accept_backoff,
-                drain_timeout: config.http2.drain_timeout,
-                preempt_timer: config.preempt_timer,
-                spin_before_park: config.spin_before_park,
-                publish_interval: admin_addr.map(|_| config.metrics_publish_interval),
-            },
+            config.runtime_config(cores, publish_interval),
             hub,
             Arc::new(per_core),
         )?;
