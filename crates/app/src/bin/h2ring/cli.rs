@@ -139,7 +139,7 @@ pub struct Cli {
     #[arg(long, value_name = "HOST=CERT,KEY")]
     pub sni_cert: Vec<String>,
     /// Seconds a client gets to complete the TLS handshake.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = TlsConfig::DEFAULT_HANDSHAKE_TIMEOUT.as_secs())]
     pub tls_handshake_timeout: u64,
 }
 

@@ -99,6 +99,10 @@ pub struct TlsConfig {
 }
 
 impl TlsConfig {
+    /// How long a client gets to finish the handshake unless
+    /// [`handshake_timeout`](TlsConfig::handshake_timeout) says otherwise.
+    pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = DEFAULT_HANDSHAKE_TIMEOUT;
+
     fn new(source: CertSource) -> Self {
         TlsConfig {
             source,
@@ -150,7 +154,8 @@ impl TlsConfig {
         self
     }
 
-    /// How long a client gets to finish the handshake (default 10 s).
+    /// How long a client gets to finish the handshake (default
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`](TlsConfig::DEFAULT_HANDSHAKE_TIMEOUT), 10 s).
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
         self
