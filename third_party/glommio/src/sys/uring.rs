@@ -1978,6 +1978,20 @@ impl Reactor {
     ///   to the point where we *leave* this method. For instance: if we spin
     ///   here for 3ms and the preempt timer is 10ms that would leave the next
     ///   task queue just 7ms to run.
+    ///
+    /// h2ring fork (H2RING_PATCH.md, changes 2, 3, 6 and 8): the above is upstream's
+    /// behaviour, and the default. With `LocalExecutorBuilder::keep_latency_timer_armed`
+    /// the preempt timer is *not* rearmed on every pass: a pending one is kept while it
+    /// fires no later than its replacement (firing early only makes `need_preempt` true
+    /// sooner, and a preemption before anything ran counts as work), so a pass costs no
+    /// latency-ring `io_uring_enter`. With `arm_time_slice_before_sleep`, a pass that may
+    /// sleep arms the next time slice before sleeping, so the pass after a wake-up runs
+    /// the woken task at once; a sleep that follows a wake-up that woke no task cancels
+    /// it, so an idle executor still sleeps until real work or a user timer. With
+    /// `lazy_throughput_timer`, the throughput timer is refreshed only by passes that
+    /// enter the kernel anyway. Whatever the options, the throughput timer reaches the
+    /// latency ring by `IORING_OP_MSG_RING` where the kernel has it (change 8), and
+    /// cancellations a sleeping pass queued are submitted before the sleep (patch 0011).
     pub(crate) fn wait<Preempt, F>(
         &self,
         preempt_timer: Preempt,
