@@ -21,12 +21,13 @@ use h2ring::{service_fn, Body, Context, CoreContext, Request, Response, Server};
 /// Where to listen when no address is given on the command line.
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
-async fn echo(req: Request, _cx: Context) -> Response {
+async fn echo(req: Request, cx: Context) -> Response {
     let mut body = req.into_body();
     let (mut writer, out) = Body::channel();
     // The writer runs as its own task on this core: the head goes out when `echo`
-    // returns, then chunks follow as the request body arrives.
-    glommio::spawn_local(async move {
+    // returns, then chunks follow as the request body arrives. `Context::spawn` ties the
+    // task to this request: a panic in it costs this stream only.
+    cx.spawn(async move {
         while let Some(chunk) = body.data().await {
             let Ok(chunk) = chunk else { return };
             // Waits while the client is not reading (backpressure); fails if it reset.
@@ -38,8 +39,7 @@ async fn echo(req: Request, _cx: Context) -> Response {
             Ok(Some(trailers)) => writer.send_trailers(trailers).await,
             _ => writer.finish().await,
         };
-    })
-    .detach();
+    });
     Response::new(out)
 }
 

@@ -13,8 +13,11 @@
 //!   streamed through a [`BodyWriter`] that waits for the client (backpressure).
 //!   [`PreparedHead`] sends header fields built once with many responses.
 //! - The [`Context`] of a request gives the connection facts ([`ConnInfo`]) and the HTTP/2
-//!   extras: 1xx responses (103 Early Hints), server push, resets. A handler's future is
-//!   dropped when the client resets its stream; a panicking handler costs only its stream.
+//!   extras: 1xx responses (103 Early Hints), server push, resets, and
+//!   [`Context::spawn`] for tasks that stream a body. A handler's future is dropped when
+//!   the client resets its stream; a panicking handler or spawned task costs only its
+//!   stream. A panic nothing catches stops the server rather than leave it running on
+//!   fewer cores ([`ShutdownSummary::failed_cores`]).
 //! - Every listener speaks HTTP/2 and HTTP/1.1: with [`TlsConfig`] on the builder, ALPN
 //!   picks; in cleartext, the first octets do (prior-knowledge h2c, or HTTP/1.1 with
 //!   `Upgrade: h2c`). Requests over TLS carry a [`TlsInfo`] in their extensions, extended

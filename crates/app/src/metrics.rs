@@ -51,6 +51,7 @@ pub struct CoreMetrics {
     connections_closed: Cell<u64>,
     connections_forced: Cell<u64>,
     streams_opened: Cell<u64>,
+    handler_panics: Cell<u64>,
     requests: [Cell<u64>; 5],
     errors: [Cell<u64>; ERROR_SLOTS],
     bytes_in: Cell<u64>,
@@ -66,6 +67,7 @@ impl Default for CoreMetrics {
             connections_closed: Cell::new(0),
             connections_forced: Cell::new(0),
             streams_opened: Cell::new(0),
+            handler_panics: Cell::new(0),
             requests: Default::default(),
             errors: Default::default(),
             bytes_in: Cell::new(0),
@@ -95,6 +97,10 @@ impl CoreMetrics {
     /// Counts a newly opened HTTP/2 stream.
     pub fn stream_opened(&self) {
         bump(&self.streams_opened, 1);
+    }
+    /// Counts a task spawned for a request (`Context::spawn`) that panicked.
+    pub fn handler_panicked(&self) {
+        bump(&self.handler_panics, 1);
     }
     /// Counts a completed request by its status class and records its
     /// server-side latency.
@@ -139,6 +145,7 @@ impl CoreMetrics {
             connections_closed: self.connections_closed.get(),
             connections_forced: self.connections_forced.get(),
             streams_opened: self.streams_opened.get(),
+            handler_panics: self.handler_panics.get(),
             requests: self.requests.each_ref().map(Cell::get),
             errors: self.errors.each_ref().map(Cell::get),
             bytes_in: self.bytes_in.get(),
@@ -162,6 +169,8 @@ pub struct MetricsSnapshot {
     pub connections_forced: u64,
     /// HTTP/2 streams opened.
     pub streams_opened: u64,
+    /// Tasks spawned for requests that panicked.
+    pub handler_panics: u64,
     /// Requests by status class, index 0 = 1xx … 4 = 5xx.
     pub requests: [u64; 5],
     /// Errors by RFC 9113 code; the last slot counts unknown codes.
@@ -198,6 +207,7 @@ impl MetricsSnapshot {
         self.connections_closed += other.connections_closed;
         self.connections_forced += other.connections_forced;
         self.streams_opened += other.streams_opened;
+        self.handler_panics += other.handler_panics;
         for (a, b) in self.requests.iter_mut().zip(other.requests) {
             *a += b;
         }
@@ -291,6 +301,11 @@ pub fn render_prometheus(m: &MetricsSnapshot) -> String {
             "h2ring_streams_opened_total",
             "HTTP/2 streams opened.",
             m.streams_opened,
+        ),
+        (
+            "h2ring_handler_panics_total",
+            "Tasks spawned for requests (Context::spawn) that panicked; each cost its stream.",
+            m.handler_panics,
         ),
         ("h2ring_bytes_received_total", "Bytes received.", m.bytes_in),
         ("h2ring_bytes_sent_total", "Bytes sent.", m.bytes_out),

@@ -37,12 +37,12 @@ fn routes(probe: Arc<Probe>) -> impl Service {
         match req.uri().path() {
             "/echo" => Box::pin(echo.call(req, cx)),
             "/concurrent" => Box::pin(concurrent(req, probe)),
-            "/stream" => Box::pin(endless(probe)),
+            "/stream" => Box::pin(endless(probe, cx)),
             "/hang" => Box::pin(hang(probe)),
             "/page" => Box::pin(page(cx)),
             "/pushed.css" => Box::pin(async move { text(200, "body{}") }),
             "/hints" => Box::pin(hints(cx)),
-            "/trailers-only" => Box::pin(trailers_only()),
+            "/trailers-only" => Box::pin(trailers_only(cx)),
             _ => Box::pin(async { text(200, "ok") }),
         }
     })
@@ -62,9 +62,9 @@ async fn concurrent(req: Request, probe: Arc<Probe>) -> h2ring::Response {
 }
 
 /// A body that never ends on its own; records when a write fails.
-async fn endless(probe: Arc<Probe>) -> h2ring::Response {
+async fn endless(probe: Arc<Probe>, cx: Context) -> h2ring::Response {
     let (mut writer, body) = Body::channel();
-    glommio::spawn_local(async move {
+    cx.spawn(async move {
         let chunk = Bytes::from(vec![b'x'; 1024]);
         loop {
             if writer.send(chunk.clone()).await.is_err() {
@@ -73,8 +73,7 @@ async fn endless(probe: Arc<Probe>) -> h2ring::Response {
             }
             glommio::timer::sleep(Duration::from_millis(1)).await;
         }
-    })
-    .detach();
+    });
     http::Response::new(body)
 }
 
@@ -117,14 +116,13 @@ async fn hints(cx: Context) -> h2ring::Response {
 }
 
 /// A streamed response that ends with trailers and no data at all.
-async fn trailers_only() -> h2ring::Response {
+async fn trailers_only(cx: Context) -> h2ring::Response {
     let (writer, body) = Body::channel();
-    glommio::spawn_local(async move {
+    cx.spawn(async move {
         let mut trailers = HeaderMap::new();
         trailers.insert("grpc-status", HeaderValue::from_static("7"));
         let _ = writer.send_trailers(trailers).await;
-    })
-    .detach();
+    });
     http::Response::new(body)
 }
 

@@ -5,13 +5,11 @@
 mod support;
 
 use std::future::poll_fn;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_lite::FutureExt;
 use h2ring::{Body, Context, Http2Config, Request, Service};
 use support::{
     block_on, builder, core_wait_until, echo_service, get, h2_connect, pattern, read_body, request,
@@ -35,7 +33,19 @@ fn routes(probe: Arc<Probe>) -> impl Service {
             "/echo" => Box::pin(echo.call(req, cx)),
             "/panic-early" => Box::pin(async { panic!("handler panics before answering") }),
             "/panic-in-call" => panic!("the service closure panics before making a future"),
-            "/panic-late" => Box::pin(panic_after_head()),
+            "/panic-late" => Box::pin(panic_after_head(cx)),
+            "/panic-before-head" => Box::pin(panic_before_head(cx)),
+            "/core-dies" => {
+                // A task spawned with glommio directly has no guard: its panic takes the
+                // core's executor down, and with it the server.
+                glommio::spawn_local(async {
+                    // After the handler's own guard is gone: from the executor's loop.
+                    glommio::timer::sleep(Duration::from_millis(10)).await;
+                    panic!("an unguarded task panics")
+                })
+                .detach();
+                Box::pin(async { text(200, "the core will die") })
+            }
             "/sink" => Box::pin(async move {
                 // Holds the body without reading it, until cancelled.
                 let _body = req.into_body();
@@ -54,21 +64,33 @@ fn routes(probe: Arc<Probe>) -> impl Service {
     })
 }
 
-/// Sends the head and a first chunk, then the writer task panics: the stream must be
-/// reset with INTERNAL_ERROR. The writer's task catches its own unwind so the core's
-/// executor survives; the `BodyWriter` is dropped while panicking.
-async fn panic_after_head() -> h2ring::Response {
+/// Sends the head and a first chunk, then the writer task (spawned with `Context::spawn`,
+/// which catches its panic) panics: the stream must be reset with INTERNAL_ERROR, and
+/// the connection and core carry on.
+async fn panic_after_head(cx: Context) -> h2ring::Response {
     let (mut writer, body) = Body::channel();
-    glommio::spawn_local(async move {
-        let task = AssertUnwindSafe(async move {
-            let _ = writer.send(Bytes::from_static(b"partial")).await;
-            glommio::timer::sleep(Duration::from_millis(20)).await;
-            let _held = writer;
-            panic!("writer panics mid-body");
-        });
-        let _ = task.catch_unwind().await;
-    })
-    .detach();
+    cx.spawn(async move {
+        let _ = writer.send(Bytes::from_static(b"partial")).await;
+        glommio::timer::sleep(Duration::from_millis(20)).await;
+        let _held = writer;
+        panic!("writer panics mid-body");
+    });
+    http::Response::new(body)
+}
+
+/// The writer task panics before the handler has returned the head: the answer is 500.
+async fn panic_before_head(cx: Context) -> h2ring::Response {
+    let (writer, body) = Body::channel();
+    let ran = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = ran.clone();
+    cx.spawn(async move {
+        let _held = writer;
+        flag.set(true);
+        panic!("writer panics before the head");
+    });
+    // The head goes out only after the task has run (and panicked).
+    assert!(core_wait_until(STEP_TIMEOUT, || ran.get()).await);
+    glommio::timer::sleep(Duration::from_millis(5)).await;
     http::Response::new(body)
 }
 
@@ -134,6 +156,63 @@ fn panic_after_the_head_resets_with_internal_error_and_the_connection_survives()
         assert!(err.is_remote(), "{err}");
         assert_eq!(get(&mut client, "/after").await, (200, b"ok".to_vec()));
     });
+}
+
+/// `Context::spawn`: a task that panics before its handler returned the head makes the
+/// response a 500, and a later request on the same connection is served; the server's
+/// summary counts the panic.
+#[test]
+fn a_spawned_task_that_panics_before_the_head_gives_500() {
+    let (_probe, server) = server_with(|b| b);
+    block_on(STEP_TIMEOUT, async {
+        let mut client = h2_connect(server.addr).await;
+        assert_eq!(
+            get(&mut client, "/panic-before-head").await,
+            (500, Vec::new())
+        );
+        assert_eq!(get(&mut client, "/after").await, (200, b"ok".to_vec()));
+        // And after the head: reset, counted too.
+        let (resp, _) = client
+            .send_request(request("GET", "/panic-late"), true)
+            .unwrap();
+        let mut body = resp.await.unwrap().into_body();
+        assert!(read_body(&mut body).await.is_err());
+    });
+    let summary = server.stop();
+    assert_eq!(summary.handler_panics, 2, "{summary:?}");
+    assert!(summary.failed_cores.is_empty(), "{summary:?}");
+}
+
+/// A panic no guard catches (a task spawned with glommio directly) kills the core's
+/// executor; the server does not run on without it: every core stops and `join` names
+/// the dead one.
+#[test]
+fn a_dead_core_stops_the_server_and_is_reported() {
+    let server = builder(1)
+        .build()
+        .unwrap()
+        .start(|_: &h2ring::CoreContext| routes(Arc::new(Probe::default())))
+        .unwrap();
+    let addr = server.local_addrs()[0];
+    let cores = server.cores().to_vec();
+    block_on(STEP_TIMEOUT, async {
+        let mut client = h2_connect(addr).await;
+        // The answer may or may not make it out before the executor dies.
+        let (resp, _) = client
+            .send_request(request("GET", "/core-dies"), true)
+            .unwrap();
+        let _ = resp.await;
+    });
+    // No shutdown requested: the dead core stops the server by itself.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(server.join());
+    });
+    let summary = rx
+        .recv_timeout(STEP_TIMEOUT)
+        .expect("the server stopped after its core died");
+    assert_eq!(summary.failed_cores, cores, "{summary:?}");
+    assert!(summary.to_string().contains("died"), "{summary}");
 }
 
 #[test]

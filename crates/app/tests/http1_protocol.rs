@@ -22,17 +22,16 @@ fn start() -> TestServer {
     TestServer::start(builder(1), |_: &CoreContext| service_fn(handle))
 }
 
-async fn handle(mut req: Request, _cx: Context) -> Response {
+async fn handle(mut req: Request, cx: Context) -> Response {
     if req.uri().path() == "/stream" {
         let (mut writer, body) = Body::channel();
-        glommio::spawn_local(async move {
+        cx.spawn(async move {
             let _ = writer.send(Bytes::from_static(b"hello ")).await;
             let _ = writer.send(Bytes::from_static(b"world")).await;
             let mut trailers = HeaderMap::new();
             trailers.insert("x-checksum", "42".parse().unwrap());
             let _ = writer.send_trailers(trailers).await;
-        })
-        .detach();
+        });
         return Response::new(body);
     }
     let body = req.body_mut().collect(1 << 20).await.unwrap_or_default();

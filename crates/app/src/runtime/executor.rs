@@ -10,6 +10,7 @@
 //! cooperative, so a handler that never awaits still blocks its core.
 
 use std::os::fd::OwnedFd;
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use glommio::{Latency, LocalExecutorBuilder, Placement, Shares};
 use super::accept::accept_loop;
 use super::core::{ConnectionFn, CoreContext, CoreParams, CoreState};
 use super::listener::into_glommio;
-use super::shutdown::wait_for_trigger;
+use super::shutdown::{wait_for_trigger, WeakShutdown};
 use crate::metrics::{MetricsHub, MetricsSnapshot};
 
 /// Scheduler shares of the connection I/O queue relative to the handler
@@ -49,14 +50,23 @@ pub(crate) struct CoreSetup {
     pub preempt_timer: Duration,
     pub spin_before_park: Option<Duration>,
     pub publish_interval: Option<Duration>,
+    /// Starts the server-wide shutdown if this core dies.
+    pub stop_all: WeakShutdown,
 }
 
-/// Thread body: returns the core's final metrics, or `None` if the
-/// executor could not be created (the error went to `ready`).
-pub(crate) fn run_core(
-    setup: CoreSetup,
-    ready: mpsc::Sender<std::io::Result<()>>,
-) -> Option<MetricsSnapshot> {
+/// How a core's thread ended.
+pub(crate) enum CoreExit {
+    /// Drained and stopped; its final metrics.
+    Stopped(Box<MetricsSnapshot>),
+    /// The executor could not be created (the error went to `ready`).
+    NotStarted,
+    /// The executor died: a panic escaped every guard (a task spawned with glommio
+    /// directly, or a bug). The rest of the server was told to stop.
+    Died,
+}
+
+/// Thread body.
+pub(crate) fn run_core(setup: CoreSetup, ready: mpsc::Sender<std::io::Result<()>>) -> CoreExit {
     let mut builder = LocalExecutorBuilder::new(Placement::Fixed(setup.cpu))
         .name(&format!("h2ring-core-{}", setup.cpu))
         .preempt_timer(setup.preempt_timer)
@@ -68,12 +78,32 @@ pub(crate) fn run_core(
     if let Some(spin) = setup.spin_before_park {
         builder = builder.spin_before_park(spin);
     }
-    let executor = builder.make();
-    match executor {
-        Ok(executor) => Some(executor.run(core_main(setup, ready))),
+    let executor = match builder.make() {
+        Ok(executor) => executor,
         Err(e) => {
             let _ = ready.send(Err(std::io::Error::from(e)));
-            None
+            return CoreExit::NotStarted;
+        }
+    };
+    let cpu = setup.cpu;
+    let stop_all = setup.stop_all.clone();
+    // A core that died must not leave the process serving on fewer cores without a word:
+    // the whole server stops (gracefully on the other cores), and `join` reports the core,
+    // so a supervisor sees the process end (the binary exits non-zero) and restarts it.
+    match std::panic::catch_unwind(AssertUnwindSafe(|| executor.run(core_main(setup, ready)))) {
+        Ok(snapshot) => CoreExit::Stopped(Box::new(snapshot)),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            tracing::error!(
+                core = cpu,
+                "the core's executor died ({what}); stopping the server"
+            );
+            stop_all.shutdown();
+            CoreExit::Died
         }
     }
 }

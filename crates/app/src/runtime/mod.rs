@@ -36,7 +36,7 @@ pub(crate) use self::executor::ConnectionFactory;
 pub(crate) use self::listener::{bind_group, into_glommio, Listener};
 pub use self::shutdown::{ShutdownHandle, ShutdownSummary};
 
-use self::executor::{run_core, CoreSetup};
+use self::executor::{run_core, CoreExit, CoreSetup};
 use crate::error::StartError;
 use crate::metrics::{MetricsHub, MetricsSnapshot};
 
@@ -103,6 +103,7 @@ pub(crate) fn start(
             preempt_timer: config.preempt_timer,
             spin_before_park: config.spin_before_park,
             publish_interval: config.publish_interval.filter(|_| index != 0),
+            stop_all: handle.downgrade(),
         };
         let ready = ready_tx.clone();
         let spawned = std::thread::Builder::new()
@@ -126,7 +127,7 @@ pub(crate) fn start(
     running.await_ready(ready_rx)
 }
 
-type CoreThread = (usize, JoinHandle<Option<MetricsSnapshot>>);
+type CoreThread = (usize, JoinHandle<CoreExit>);
 
 /// Stops already started cores after a startup failure.
 fn abort(handle: ShutdownHandle, threads: Vec<CoreThread>, err: StartError) -> StartError {
@@ -176,23 +177,28 @@ impl Runtime {
     }
 
     /// Blocks until every core has stopped and returns what the server did. A core whose
-    /// thread panicked contributes nothing.
+    /// executor died contributes its id to `failed_cores` and no metrics.
     pub(crate) fn join(self) -> ShutdownSummary {
         let mut merged = MetricsSnapshot::default();
         let mut reported = 0;
+        let mut failed = Vec::new();
         for (cpu, thread) in self.threads {
             match thread.join() {
-                Ok(Some(snapshot)) => {
+                Ok(CoreExit::Stopped(snapshot)) => {
                     merged.merge(&snapshot);
                     reported += 1;
                 }
-                Ok(None) => {}
-                Err(_) => tracing::error!(core = cpu, "core thread panicked"),
+                Ok(CoreExit::NotStarted) => {}
+                Ok(CoreExit::Died) => failed.push(cpu),
+                Err(_) => {
+                    tracing::error!(core = cpu, "core thread panicked");
+                    failed.push(cpu);
+                }
             }
         }
         // Keep the trigger open until every core has finished, so dropping
         // this value is not mistaken for a shutdown request mid-join.
         drop(self.handle);
-        ShutdownSummary::from_metrics(reported, &merged)
+        ShutdownSummary::from_metrics(reported, &merged, failed)
     }
 }

@@ -12,7 +12,7 @@ use std::io;
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::net::UnixStream as StdUnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use futures_lite::AsyncReadExt;
 
@@ -71,6 +71,25 @@ impl ShutdownHandle {
     pub fn is_started(&self) -> bool {
         self.inner.started.load(Ordering::SeqCst)
     }
+
+    /// A handle that can start the shutdown but does not keep the server running (the
+    /// trigger still closes when every strong handle is gone).
+    pub(crate) fn downgrade(&self) -> WeakShutdown {
+        WeakShutdown(Arc::downgrade(&self.inner))
+    }
+}
+
+/// See [`ShutdownHandle::downgrade`].
+#[derive(Clone)]
+pub(crate) struct WeakShutdown(Weak<Inner>);
+
+impl WeakShutdown {
+    /// Starts graceful shutdown, unless it already happened.
+    pub(crate) fn shutdown(&self) {
+        if let Some(inner) = self.0.upgrade() {
+            (ShutdownHandle { inner }).shutdown();
+        }
+    }
 }
 
 /// The cores' side of the shutdown socket pair.
@@ -117,17 +136,25 @@ pub struct ShutdownSummary {
     pub streams: u64,
     /// Requests completed.
     pub requests: u64,
+    /// Tasks spawned for requests that panicked (each cost its stream only).
+    pub handler_panics: u64,
+    /// Cores whose executor died (a panic no guard caught). The server stops when one
+    /// does; a process that sees any should exit non-zero so its supervisor restarts it
+    /// (the `h2ring` binary exits with status 70).
+    pub failed_cores: Vec<usize>,
 }
 
 impl ShutdownSummary {
     /// Builds the summary from the merged final metrics.
-    pub(crate) fn from_metrics(cores: usize, m: &MetricsSnapshot) -> Self {
+    pub(crate) fn from_metrics(cores: usize, m: &MetricsSnapshot, failed: Vec<usize>) -> Self {
         ShutdownSummary {
             cores,
             connections_served: m.connections_closed,
             connections_forced: m.connections_forced,
             streams: m.streams_opened,
             requests: m.requests_total(),
+            handler_panics: m.handler_panics,
+            failed_cores: failed,
         }
     }
 }
@@ -142,7 +169,11 @@ impl fmt::Display for ShutdownSummary {
             self.streams,
             self.requests,
             self.cores
-        )
+        )?;
+        if !self.failed_cores.is_empty() {
+            write!(f, "; the executor of cores {:?} died", self.failed_cores)?;
+        }
+        Ok(())
     }
 }
 
@@ -174,6 +205,7 @@ mod tests {
             connections_forced: 1,
             streams: 9,
             requests: 8,
+            ..ShutdownSummary::default()
         };
         assert_eq!(
             s.to_string(),

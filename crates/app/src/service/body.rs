@@ -140,8 +140,9 @@ impl Body {
         }
     }
 
-    /// A body written piece by piece through the returned [`BodyWriter`], typically from a
-    /// task the handler spawns (`glommio::spawn_local`), after the head has been returned.
+    /// A body written piece by piece through the returned [`BodyWriter`], from a task the
+    /// handler starts with [`Context::spawn`](crate::Context::spawn) (which isolates its
+    /// panics), after the head has been returned.
     pub fn channel() -> (BodyWriter, Body) {
         let channel = Rc::new(Channel::default());
         (
@@ -224,6 +225,11 @@ pub(crate) enum Binding {
     /// dropped, or refused.
     Discard,
     Failed(StreamError),
+    /// The writer was dropped before the head went out: the body ends empty, or, if it
+    /// was dropped by a panic, the response becomes a 500.
+    WriterGone {
+        panicked: bool,
+    },
 }
 
 pub(crate) struct Channel {
@@ -241,6 +247,14 @@ impl Default for Channel {
 }
 
 impl Channel {
+    /// `Some(panicked)` when the writer is gone before the head went out.
+    pub(crate) fn writer_gone(&self) -> Option<bool> {
+        match &*self.binding.borrow() {
+            Binding::WriterGone { panicked } => Some(*panicked),
+            _ => None,
+        }
+    }
+
     pub(crate) fn bind(&self, binding: Binding) {
         *self.binding.borrow_mut() = binding;
         if let Some(w) = self.waker.take() {
@@ -272,6 +286,7 @@ impl BodyWriter {
                 }
                 Binding::Discard => Poll::Ready(Ok(())),
                 Binding::Failed(e) => Poll::Ready(Err(*e)),
+                Binding::WriterGone { .. } => Poll::Ready(Err(StreamError::BodyDropped)),
                 Binding::Stream(shared, slot) => {
                     if let Some(err) = slot.error() {
                         return Poll::Ready(Err(err));
@@ -302,7 +317,7 @@ impl BodyWriter {
             Binding::Stream(shared, slot) => shared.send_trailers(slot.id, trailers),
             Binding::Discard => Ok(()),
             Binding::Failed(e) => Err(*e),
-            Binding::Unbound => Err(StreamError::BodyDropped),
+            Binding::Unbound | Binding::WriterGone { .. } => Err(StreamError::BodyDropped),
         }
     }
 
@@ -331,7 +346,7 @@ impl BodyWriter {
             Binding::Stream(shared, slot) => shared.send_data(slot.id, Bytes::new(), true),
             Binding::Discard => Ok(()),
             Binding::Failed(e) => Err(*e),
-            Binding::Unbound => Err(StreamError::BodyDropped),
+            Binding::Unbound | Binding::WriterGone { .. } => Err(StreamError::BodyDropped),
         }
     }
 }
@@ -341,16 +356,22 @@ impl Drop for BodyWriter {
         if self.finished {
             return;
         }
+        let panicked = std::thread::panicking();
         let binding = std::mem::replace(
             &mut *self.channel.binding.borrow_mut(),
             Binding::Failed(StreamError::BodyDropped),
         );
-        if let Binding::Stream(shared, slot) = binding {
-            if std::thread::panicking() {
+        match binding {
+            Binding::Stream(shared, slot) if panicked => {
                 shared.reset(slot.id, ErrorCode::InternalError);
-            } else {
+            }
+            Binding::Stream(shared, slot) => {
                 let _ = shared.send_data(slot.id, Bytes::new(), true);
             }
+            Binding::Unbound => {
+                *self.channel.binding.borrow_mut() = Binding::WriterGone { panicked };
+            }
+            _ => {}
         }
     }
 }

@@ -125,14 +125,22 @@ impl<I: StreamIo + 'static> ResponseTarget<I> {
                 status
             }
             Err(()) => {
-                let empty = HeaderMap::new();
-                let status = StatusCode::INTERNAL_SERVER_ERROR;
-                if io.send_head(slot.id, status, &empty, true).is_err() {
-                    io.reset(slot.id, ErrorCode::InternalError);
-                }
-                status
+                abandon(&*io, slot.id);
+                StatusCode::INTERNAL_SERVER_ERROR
             }
         }
+    }
+}
+
+/// Gives up on stream `id` after a panic: 500 when no response head went out yet, else
+/// RST_STREAM(INTERNAL_ERROR) (RFC 9113 §8.1; on HTTP/1.1 the connection closes).
+pub(crate) fn abandon<I: StreamIo + ?Sized>(io: &I, id: StreamId) {
+    let empty = HeaderMap::new();
+    if io
+        .send_head(id, StatusCode::INTERNAL_SERVER_ERROR, &empty, true)
+        .is_err()
+    {
+        io.reset(id, ErrorCode::InternalError);
     }
 }
 
@@ -188,10 +196,19 @@ fn write_response<I: StreamIo + ?Sized>(
                 let _ = io.send_data(id, bytes, true);
             }
         }
-        BodyKind::Channel(channel) => match send_head(&parts.headers, is_head) {
-            Ok(()) if is_head => channel.bind(Binding::Discard),
-            Ok(()) => channel.bind(bind_stream()),
-            Err(e) => channel.bind(Binding::Failed(e)),
+        BodyKind::Channel(channel) => match channel.writer_gone() {
+            // The writer panicked before the head went out: RFC 9113 §8.1 / RFC 9110
+            // §15.6.1, the request failed on our side.
+            Some(true) => abandon(io, id),
+            // Dropped without a word: the body ended, empty.
+            Some(false) => {
+                let _ = send_head(&parts.headers, true);
+            }
+            None => match send_head(&parts.headers, is_head) {
+                Ok(()) if is_head => channel.bind(Binding::Discard),
+                Ok(()) => channel.bind(bind_stream()),
+                Err(e) => channel.bind(Binding::Failed(e)),
+            },
         },
     }
 }

@@ -6,7 +6,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
@@ -63,7 +62,7 @@ impl Service for FilesService {
         if self.is_upload(req) {
             return None;
         }
-        Some(respond(&self.files, &self.cache, req, cx.received_at()))
+        Some(respond(&self.files, &self.cache, req, cx))
     }
 }
 
@@ -105,8 +104,9 @@ fn respond(
     files: &StaticFiles,
     cache: &RefCell<FileCache>,
     req: &Request,
-    now: Instant,
+    cx: &Context,
 ) -> Response {
+    let now = cx.received_at();
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = empty_response(StatusCode::METHOD_NOT_ALLOWED);
         r.headers_mut().insert(
@@ -130,7 +130,7 @@ fn respond(
         }
         BodySource::File { path, offset, len } => {
             let (mut writer, body) = Body::channel();
-            glommio::spawn_local(async move {
+            cx.spawn(async move {
                 let mut at = offset;
                 let end = offset + len;
                 while at < end {
@@ -145,8 +145,7 @@ fn respond(
                     }
                 }
                 let _ = writer.finish().await;
-            })
-            .detach();
+            });
             body
         }
     };

@@ -108,10 +108,10 @@ impl Drop for TestServer {
 /// Echo: streams the request body back as it arrives (full duplex), then echoes the
 /// request trailers as response trailers when there are any.
 pub fn echo_service() -> impl Service {
-    h2ring::service_fn(|req: Request, _cx: Context| async move {
+    h2ring::service_fn(|req: Request, cx: Context| async move {
         let mut body = req.into_body();
         let (mut writer, out) = Body::channel();
-        glommio::spawn_local(async move {
+        cx.spawn(async move {
             while let Some(chunk) = body.data().await {
                 let Ok(chunk) = chunk else { return };
                 if writer.send(chunk).await.is_err() {
@@ -126,8 +126,7 @@ pub fn echo_service() -> impl Service {
                     let _ = writer.finish().await;
                 }
             }
-        })
-        .detach();
+        });
         http::Response::new(out)
     })
 }

@@ -1,6 +1,7 @@
 //! The `h2ring` binary: parse flags, start one executor per core, stop on
 //! SIGINT/SIGTERM (reload TLS certificates on SIGHUP) and print one summary line. Any
-//! startup mistake prints one `h2ring: error: ...` line and exits with status 1.
+//! startup mistake prints one `h2ring: error: ...` line and exits with status 1; a core
+//! whose executor died stops the server and the process exits with status 70.
 
 mod cli;
 
@@ -121,6 +122,12 @@ fn main() -> ExitCode {
         }
     }
     match running.run_until_signal() {
+        // A core whose executor died stopped the server: exit so a supervisor restarts us
+        // (70, EX_SOFTWARE: an internal error).
+        Ok(summary) if !summary.failed_cores.is_empty() => {
+            println!("{summary}");
+            ExitCode::from(70)
+        }
         Ok(summary) => {
             println!("{summary}");
             ExitCode::SUCCESS

@@ -143,6 +143,7 @@ fn start_request<S: Service>(
     let cx = Context {
         shared: shared.clone(),
         slot: slot.clone(),
+        core: core.core.clone(),
         received_at: started,
     };
     core.core.metrics().stream_opened();

@@ -67,6 +67,7 @@ pub(crate) fn start<S: Service>(
     let cx = Context {
         shared: io.clone(),
         slot: slot.clone(),
+        core: services.core.clone(),
         received_at: started,
     };
     let core = services.core.clone();
