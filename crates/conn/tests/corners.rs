@@ -32,6 +32,14 @@ fn zero_window_update_on_open_stream_is_a_stream_error() {
     assert!(goaway(&frames).is_none());
 }
 
+/// Opens `id` with a POST whose body is to follow, and resets it as the application would
+/// (CANCEL): the stream is closed, "reset by us".
+fn upload_reset_by_us(c: &mut Client, id: u32) {
+    c.request(id, "POST", "/upload", false);
+    let now = c.now;
+    c.conn.reset(sid(id), ErrorCode::Cancel, now);
+}
+
 /// A stream we reset, then 100 more streams (more than the 64 the old memory kept): its
 /// late trailers and DATA are still ignored (§5.1: the client sent them before it saw our
 /// RST_STREAM) — no GOAWAY "stream id not increasing", nothing charged to the reset budget.
@@ -43,9 +51,7 @@ fn late_frames_on_a_stream_reset_seconds_ago_are_ignored() {
         per_second: 1,
     };
     let mut c = Client::connected(config);
-    c.request(1, "POST", "/upload", false);
-    let now = c.now;
-    c.conn.reset(sid(1), ErrorCode::Cancel, now);
+    upload_reset_by_us(&mut c, 1);
     for id in (3..203).step_by(2) {
         c.request(id, "GET", "/", true);
         c.respond(id, 204, true);
@@ -71,9 +77,7 @@ fn late_frames_on_a_stream_reset_seconds_ago_are_ignored() {
 #[test]
 fn closed_streams_are_forgotten_after_the_memory_duration() {
     let mut c = Client::connected(Config::default());
-    c.request(1, "POST", "/upload", false);
-    let now = c.now;
-    c.conn.reset(sid(1), ErrorCode::Cancel, now);
+    upload_reset_by_us(&mut c, 1);
     c.frames();
     c.advance(Duration::from_secs(11));
     let trailers = c.block(&[("x-checksum", "1")]);
@@ -88,9 +92,7 @@ fn closed_stream_memory_is_capped_under_a_flood() {
     let mut config = Config::default();
     config.max_closed_streams = 8;
     let mut c = Client::connected(config);
-    c.request(1, "POST", "/upload", false);
-    let now = c.now;
-    c.conn.reset(sid(1), ErrorCode::Cancel, now);
+    upload_reset_by_us(&mut c, 1);
     for id in (3..=19).step_by(2) {
         c.request(id, "GET", "/", true);
         c.respond(id, 204, true);

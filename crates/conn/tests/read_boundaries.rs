@@ -139,55 +139,42 @@ fn headers_after_client_reset() {
     );
 }
 
-/// h2spec http2/8.1/1: a second HEADERS frame without END_STREAM is a PROTOCOL_ERROR.
-#[test]
-fn second_headers_without_end_stream() {
+/// POST head, DATA "test", then a second header block on stream 1 with `fields` and
+/// `end_stream`: the verdict must be RST_STREAM(PROTOCOL_ERROR) at every split.
+fn second_block_is_a_protocol_error(
+    fields: &'static [(&'static str, &'static str)],
+    end_stream: bool,
+) {
     same_verdict_at_every_boundary(
         &|c| {
             let head = post_head(c);
-            let trailers = c.block(&[("x-test", "ok")]);
+            let trailers = c.block(fields);
             vec![
                 head,
                 data(1, b"test", false),
-                headers(1, trailers, false, true),
+                headers(1, trailers, end_stream, true),
             ]
         },
         vec![("RST_STREAM", 1, ErrorCode::ProtocolError)],
     );
+}
+
+/// h2spec http2/8.1/1: a second HEADERS frame without END_STREAM is a PROTOCOL_ERROR.
+#[test]
+fn second_headers_without_end_stream() {
+    second_block_is_a_protocol_error(&[("x-test", "ok")], false);
 }
 
 /// h2spec http2/8.1.2.1/3: trailers with a pseudo-header field are malformed.
 #[test]
 fn pseudo_header_in_trailers() {
-    same_verdict_at_every_boundary(
-        &|c| {
-            let head = post_head(c);
-            let trailers = c.block(&[(":method", "POST")]);
-            vec![
-                head,
-                data(1, b"test", false),
-                headers(1, trailers, false, true),
-            ]
-        },
-        vec![("RST_STREAM", 1, ErrorCode::ProtocolError)],
-    );
+    second_block_is_a_protocol_error(&[(":method", "POST")], false);
 }
 
 /// The same with END_STREAM on the trailers: still malformed, whatever the timing.
 #[test]
 fn pseudo_header_in_trailers_ending_the_stream() {
-    same_verdict_at_every_boundary(
-        &|c| {
-            let head = post_head(c);
-            let trailers = c.block(&[(":method", "POST")]);
-            vec![
-                head,
-                data(1, b"test", false),
-                headers(1, trailers, true, true),
-            ]
-        },
-        vec![("RST_STREAM", 1, ErrorCode::ProtocolError)],
-    );
+    second_block_is_a_protocol_error(&[(":method", "POST")], true);
 }
 
 /// h2spec http2/6.9.1/3: WINDOW_UPDATEs that take a stream's window past 2^31-1 are a
