@@ -75,10 +75,13 @@ impl ClosedStreams {
         self.ring.len()
     }
 
-    /// Frees the ring when the connection goes idle: what it still remembers stays, the
-    /// spare capacity goes.
+    /// Frees the ring when the connection goes idle (the driver calls this once per idle
+    /// spell, so what is kept may be kept for long): only the streams we reset stay, whose
+    /// late frames must be ignored; a forgotten normal close is judged the same way for
+    /// DATA (STREAM_CLOSED) and differs only in the GOAWAY code for HEADERS.
     pub(crate) fn shrink(&mut self, now: Instant) {
         self.expire(now);
+        self.ring.retain(|(_, how, _)| *how == HowClosed::ResetByUs);
         self.ring.shrink_to_fit();
     }
 }
@@ -118,5 +121,22 @@ mod tests {
         assert_eq!(c.lookup(StreamId::new(3), t), Some(HowClosed::ResetByUs));
         c.shrink(t);
         assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn an_idle_shrink_keeps_only_our_resets() {
+        let now = Instant::now();
+        let mut c = ClosedStreams::new(Duration::from_secs(10), 1000);
+        for i in 0..100 {
+            c.record(StreamId::new(2 * i + 1), HowClosed::Finished, now);
+        }
+        c.record(StreamId::new(201), HowClosed::ResetByUs, now);
+        c.shrink(now);
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            c.lookup(StreamId::new(201), now),
+            Some(HowClosed::ResetByUs)
+        );
+        assert_eq!(c.lookup(StreamId::new(1), now), None);
     }
 }

@@ -102,7 +102,8 @@ pub struct Config {
     /// connection). Like hyper's `reset_stream_duration`. Default 10 s.
     pub closed_stream_memory: Duration,
     /// At most this many closed streams are remembered (oldest forgotten first), so a flood
-    /// of short streams cannot grow the memory: about 24 octets each. Default 1 024.
+    /// of short streams cannot grow the memory: about 24 octets each; a connection gone
+    /// idle keeps only the streams it reset. Default 1 024.
     pub max_closed_streams: usize,
 }
 
