@@ -78,7 +78,10 @@ pub use error::{ConfigError, StartError, TlsError};
 pub use h2ring_conn::{Config as Http2Config, ErrorCode, SendError};
 pub use h2ring_hpack::Protocol;
 pub use runtime::{ConnInfo, CoreContext, ShutdownSummary};
-pub use server::{Cores, RunningServer, Server, ServerBuilder, ServerConfig, ServerHandle};
+pub use server::{
+    Cores, ParseProtocolsError, Protocols, RunningServer, Server, ServerBuilder, ServerConfig,
+    ServerHandle,
+};
 pub use service::{
     service_fn, Body, BodyWriter, CollectError, ConnState, Context, PreparedHead, Request,
     RequestBody, Response, Service, ServiceFn, StreamError,

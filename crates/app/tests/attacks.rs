@@ -551,8 +551,9 @@ fn slowloris_partial_frame_is_closed_at_the_idle_timeout() {
 }
 
 /// Slowloris on a request body the application does not read: the static-file service
-/// answers at once and drops the body, so the stream is ended with RST_STREAM(NO_ERROR)
-/// right after the response (RFC 9113 §8.1) — nothing waits for the trickle.
+/// answers at once and drops the body; the stream stays half-closed (local) for the
+/// late-frame grace (1 s, applied by the once-a-second stream scan) and is then ended with
+/// RST_STREAM(NO_ERROR) (RFC 9113 §8.1) — the trickle is not waited for.
 #[test]
 fn unread_request_body_is_ended_after_the_response() {
     let server = LiveServer::start("slow-body", &[]);
@@ -579,7 +580,7 @@ fn unread_request_body_is_ended_after_the_response() {
         }))
     );
     assert_eq!(attacker.status(1), Some(405));
-    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(start.elapsed() < Duration::from_secs(3));
     good.assert_all_served(1);
 }
 

@@ -95,6 +95,16 @@ pub struct Config {
     /// so that the kernel sends FIN rather than RST and the peer gets to read the GOAWAY
     /// (the reason behind Go's goAwayTimeout). Default 1 s.
     pub goaway_linger: Duration,
+    /// How long a closed stream is remembered with how it closed, so that frames the peer
+    /// sent before it saw the close are judged by RFC 9113 §5.1 (ignored after our
+    /// RST_STREAM; STREAM_CLOSED after a normal close) instead of as frames on a stream
+    /// closed long ago (a HEADERS frame there is a PROTOCOL_ERROR for the whole
+    /// connection). Like hyper's `reset_stream_duration`. Default 10 s.
+    pub closed_stream_memory: Duration,
+    /// At most this many closed streams are remembered (oldest forgotten first), so a flood
+    /// of short streams cannot grow the memory: about 24 octets each; a connection gone
+    /// idle keeps only the streams it reset. Default 1 024.
+    pub max_closed_streams: usize,
 }
 
 /// The window a peer assumes before it has seen our SETTINGS (RFC 9113 §6.9.2).
@@ -132,6 +142,8 @@ impl Default for Config {
             idle_timeout: Some(Duration::from_secs(60)),
             drain_timeout: Duration::from_secs(30),
             goaway_linger: Duration::from_secs(1),
+            closed_stream_memory: Duration::from_secs(10),
+            max_closed_streams: 1024,
         }
     }
 }

@@ -52,7 +52,8 @@ pub(crate) struct Stream {
     pub(crate) body_discarded: bool,
     /// `expect: 100-continue` still owed a 100 when the body is first read.
     pub(crate) expect_continue: bool,
-    /// When the client last sent body (or could not, for lack of window).
+    /// When the client last sent body (or could not, for lack of window); once the
+    /// response is complete and the body is discarded, when the response ended.
     pub(crate) last_recv: std::time::Instant,
 
     // Send side.
@@ -116,6 +117,20 @@ impl Stream {
     /// Both directions finished: the stream is closed and leaves the store.
     pub(crate) fn is_closed(&self) -> bool {
         !self.recv_open && self.send == SendHalf::Done
+    }
+
+    /// Whether the rest of a declared request body (content-length) fits the window the
+    /// client already has, so it can arrive without a WINDOW_UPDATE from us.
+    pub(crate) fn declared_rest_fits_window(&self) -> bool {
+        self.content_length.is_some_and(|declared| {
+            declared.saturating_sub(self.body_received) <= u64::from(self.recv_window.available())
+        })
+    }
+
+    /// The response is complete and the client still sends a body nobody reads
+    /// (half-closed (local), draining).
+    pub(crate) fn is_draining_unread_body(&self) -> bool {
+        self.recv_open && self.body_discarded && self.send == SendHalf::Done
     }
 
     /// Whether a DATA or trailers frame could be written now (window permitting for DATA).

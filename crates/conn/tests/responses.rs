@@ -189,6 +189,10 @@ fn empty_end_of_body_is_a_bare_end_stream_data_frame() {
     assert_eq!(data_frames(&c.frames()), vec![(1, 0, true)]);
 }
 
+/// A complete response to a body nobody reads leaves the stream half-closed (local)
+/// (RFC 9113 §5.1): the body is dropped as it comes, and a client still sending after
+/// `LATE_FRAME_GRACE` (1 s; the stream scan applies it) is stopped with
+/// RST_STREAM(NO_ERROR) (§8.1), not charged as a reset.
 #[test]
 fn finished_response_with_discarded_body_resets_with_no_error() {
     let mut c = Client::connected(Config::default());
@@ -198,13 +202,38 @@ fn finished_response_with_discarded_body_resets_with_no_error() {
     c.conn.discard_body(sid(1), now);
     c.respond(1, 413, true);
     let frames = c.frames();
-    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert_eq!(frames.len(), 1, "{frames:?}");
     assert!(matches!(&frames[0], Frame::Headers(h) if h.end_stream));
-    assert_eq!(resets(&frames), vec![(1, ErrorCode::NoError)]);
+    assert_eq!(
+        c.conn.stream_state(sid(1)),
+        Some(StreamState::HalfClosedLocal)
+    );
+    c.data(1, b"more", false);
+    assert!(c.frames().is_empty());
+    c.advance(Duration::from_secs(2));
+    assert_eq!(resets(&c.frames()), vec![(1, ErrorCode::NoError)]);
     assert_eq!(c.conn.stream_state(sid(1)), None);
     // What the client had in flight is ignored.
     c.data(1, b"more", false);
     assert!(c.frames().is_empty());
+}
+
+/// The same stream is stopped at once when the client has used up its window.
+#[test]
+fn discarded_body_is_stopped_when_the_window_runs_out() {
+    let mut c = Client::connected(Config::default());
+    c.request(1, "POST", "/upload", false);
+    let now = c.now;
+    c.conn.discard_body(sid(1), now);
+    c.respond(1, 413, true);
+    c.frames();
+    // The default stream window is 1 MiB; 64 frames of 16 KiB use it up.
+    for _ in 0..63 {
+        c.body(1, 16 * 1024, false);
+    }
+    assert!(resets(&c.frames()).is_empty());
+    c.body(1, 16 * 1024, false);
+    assert_eq!(resets(&c.frames()), vec![(1, ErrorCode::NoError)]);
 }
 
 /// A discarded body whose declared rest fits the window the client already has is let
@@ -249,7 +278,8 @@ fn short_declared_body_that_never_comes_times_out() {
 }
 
 /// A declared rest larger than the stream window would need WINDOW_UPDATEs for data
-/// nobody reads: reset with NO_ERROR (RFC 9113 §8.1) as without a declared length.
+/// nobody reads: reset with NO_ERROR (RFC 9113 §8.1) after the grace, as without a
+/// declared length.
 #[test]
 fn long_declared_body_is_still_reset_with_no_error() {
     let mut c = Client::connected(Config::default());
@@ -264,6 +294,8 @@ fn long_declared_body_is_still_reset_with_no_error() {
     let now = c.now;
     c.conn.discard_body(sid(1), now);
     c.respond(1, 413, true);
+    assert!(resets(&c.frames()).is_empty());
+    c.advance(Duration::from_secs(2));
     assert_eq!(resets(&c.frames()), vec![(1, ErrorCode::NoError)]);
 }
 

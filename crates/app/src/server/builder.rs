@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::protocols::Protocols;
 use crate::error::{ConfigError, StartError};
 use crate::runtime::RuntimeConfig;
 use crate::transport::tls::{TlsAcceptor, TlsConfig};
@@ -132,6 +133,9 @@ pub struct ServerConfig {
     pub http2: Http2Config,
     /// TLS for every listener; `None` serves cleartext (HTTP/1.1 and h2c).
     pub tls: Option<TlsConfig>,
+    /// What the cleartext listeners speak (default [`Protocols::ALL`]: HTTP/1.1 and h2c);
+    /// TLS listeners negotiate with ALPN.
+    pub protocols: Protocols,
 }
 
 impl Default for ServerConfig {
@@ -149,6 +153,7 @@ impl Default for ServerConfig {
             metrics_publish_interval: DEFAULT_METRICS_PUBLISH_INTERVAL,
             http2: Http2Config::default(),
             tls: None,
+            protocols: Protocols::ALL,
         }
     }
 }
@@ -307,6 +312,14 @@ impl ServerBuilder {
     /// listeners speak cleartext HTTP/1.1 and h2c.
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.config.tls = Some(tls);
+        self
+    }
+
+    /// Chooses what the cleartext listeners speak: [`Protocols::H2C`] makes them HTTP/2
+    /// only, [`Protocols::HTTP1`] HTTP/1.1 only (default both). TLS listeners negotiate
+    /// with ALPN and ignore it.
+    pub fn protocols(mut self, protocols: Protocols) -> Self {
+        self.config.protocols = protocols;
         self
     }
 

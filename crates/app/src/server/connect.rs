@@ -1,6 +1,7 @@
 //! The per-core connection callback that picks the protocol: over TLS, ALPN decides
-//! (`h2` → HTTP/2, otherwise HTTP/1.1); in cleartext, the first octets decide (the HTTP/2
-//! client preface → h2c prior knowledge, anything else → HTTP/1.1, which may upgrade).
+//! (`h2` → HTTP/2, otherwise HTTP/1.1); in cleartext, the port's [`Protocols`] and then
+//! the first octets decide (the HTTP/2 client preface → h2c prior knowledge, an HTTP/1.x
+//! request line → HTTP/1.1, which may upgrade, anything else → GOAWAY(PROTOCOL_ERROR)).
 
 use std::cell::Cell;
 use std::future::Future;
@@ -12,11 +13,12 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 
+use super::protocols::Protocols;
 use crate::driver::{h2, http1};
 use crate::runtime::{ConnInfo, ConnectionFn, ConnectionFuture, CoreContext};
 use crate::service::exchange::CoreServices;
 use crate::service::{ConnState, Context, Request, Response, Service};
-use crate::transport::sniff::{sniff, Sniffed};
+use crate::transport::sniff::{sniff, Sniffed, NOT_HTTP_ANSWER};
 use crate::transport::tls::{handshake, NegotiatedProtocol, TlsAcceptor, TlsInfo};
 use crate::Http2Config;
 
@@ -25,6 +27,8 @@ use crate::Http2Config;
 pub(crate) struct CoreLimits {
     pub(crate) http2: Rc<Http2Config>,
     pub(crate) max_handlers: usize,
+    /// What the cleartext listeners speak.
+    pub(crate) protocols: Protocols,
 }
 
 /// Builds the per-core connection callback serving `service` over HTTP/2 and HTTP/1.1,
@@ -149,7 +153,8 @@ fn serve_tls<S: Service>(
             }
             NegotiatedProtocol::Http11 => Box::pin(async move {
                 // No h2c over TLS: ALPN is how a TLS client asks for HTTP/2.
-                let _ = http1::serve(done.stream, BytesMut::new(), info, services, true).await;
+                let _ =
+                    http1::serve(done.stream, BytesMut::new(), info, services, true, false).await;
             }),
         };
         Some(serving)
@@ -164,13 +169,31 @@ fn serve_cleartext<S: Service>(
     Handoff::boxed(async move {
         let timeout = per_core.limits.http2.preface_timeout;
         let services = per_core.services();
-        let serving: ConnectionFuture = match sniff(&mut stream, timeout).await {
+        let protocols = per_core.limits.protocols;
+        let sniffed = match (protocols.http1(), protocols.h2c()) {
+            // HTTP/2 only: the connection checks the preface itself and closes on
+            // anything else (RFC 9113 §3.4), no HTTP/1.1 answer.
+            (false, _) => Sniffed::Http2(BytesMut::new()),
+            // HTTP/1.1 only: whatever comes is HTTP/1.1's to answer, no h2c.
+            (true, false) => Sniffed::Http1(BytesMut::new()),
+            (true, true) => sniff(&mut stream, timeout).await,
+        };
+        let serving: ConnectionFuture = match sniffed {
             Sniffed::Http2(read) => Box::pin(h2::serve_new(stream, read, info, services)),
             Sniffed::Http1(read) => Box::pin(async move {
-                let upgraded = http1::serve(stream, read, info, services.clone(), false).await;
+                let h2c = protocols.h2c();
+                let upgraded = http1::serve(stream, read, info, services.clone(), false, h2c).await;
                 if let Some(up) = upgraded {
                     h2::serve(up.stream, up.read_ahead, up.conn, info, services).await;
                 }
+            }),
+            Sniffed::NotHttp => Box::pin(async move {
+                // Neither the HTTP/2 preface nor an HTTP/1.x request line: on a port that
+                // speaks HTTP/2 this is an invalid connection preface, a connection error
+                // of type PROTOCOL_ERROR (RFC 9113 §3.4). Our SETTINGS, then the GOAWAY.
+                use futures_lite::AsyncWriteExt;
+                let _ = stream.write_all(&NOT_HTTP_ANSWER).await;
+                let _ = stream.close().await;
             }),
             Sniffed::Gone => return None,
         };

@@ -5,6 +5,7 @@
 mod admin;
 pub(crate) mod builder;
 mod connect;
+mod protocols;
 
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
@@ -12,6 +13,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 pub use self::builder::{Cores, ServerBuilder, ServerConfig};
+pub use self::protocols::{ParseProtocolsError, Protocols};
 
 use self::builder::available_cores;
 use self::connect::{connection_fn, CoreLimits};
@@ -88,6 +90,7 @@ impl Server {
         let admin_hub = hub.clone();
         let http2 = config.http2.clone().normalized();
         let max_handlers = config.max_handlers_per_core;
+        let protocols = config.protocols;
         let tls = self.tls.clone();
         let per_core = move |core: &CoreContext| {
             if core.index() == 0 {
@@ -99,6 +102,7 @@ impl Server {
             let limits = CoreLimits {
                 http2: Rc::new(http2.clone()),
                 max_handlers,
+                protocols,
             };
             connection_fn(core, factory(core), limits, tls.as_deref())
         };

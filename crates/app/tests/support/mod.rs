@@ -292,10 +292,20 @@ impl Binary {
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        let addr =
-            listening_addr(&first).unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+        // The listening line, after any notice (`--self-signed` prints one first).
+        let mut lines = Vec::new();
+        let addr = loop {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            if let Some(addr) = listening_addr(&line) {
+                break addr;
+            }
+            lines.push(line);
+            assert!(
+                lines.len() < 4 && !lines.last().is_some_and(|l| l.is_empty()),
+                "no listening line in {lines:?}"
+            );
+        };
         Binary {
             child,
             stdout,

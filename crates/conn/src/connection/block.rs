@@ -242,7 +242,7 @@ impl Connection {
         self.store.insert(stream);
         self.stats.requests += 1;
         self.timers.became_active();
-        self.timers.streams_open(now, &self.config);
+        self.timers.streams_open(now);
         self.events.push_back(Event::Request {
             stream: id,
             head,
@@ -260,7 +260,7 @@ impl Connection {
         let key = self.store.insert(stream);
         self.stats.responses_431 += 1;
         self.timers.became_active();
-        self.timers.streams_open(now, &self.config);
+        self.timers.streams_open(now);
         let mut headers = HeaderMap::new();
         headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         let _ = self.send_head(

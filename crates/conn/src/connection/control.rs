@@ -151,8 +151,8 @@ impl Connection {
                     return;
                 }
                 self.queue_rst_stream(id, code, now);
-                if self.closed.lookup(id).is_none() {
-                    self.closed.record(id, HowClosed::ResetByUs);
+                if self.closed.lookup(id, now).is_none() {
+                    self.closed.record(id, HowClosed::ResetByUs, now);
                 }
             }
         }

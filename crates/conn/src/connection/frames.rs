@@ -13,6 +13,10 @@ use crate::closed::HowClosed;
 use crate::event::Event;
 use crate::priority::Priority;
 
+/// The frame decoder's reason for a WINDOW_UPDATE with a zero increment (its only stream
+/// PROTOCOL_ERROR besides a PRIORITY that depends on itself, which is legal on idle streams).
+const ZERO_WINDOW_INCREMENT: &str = "WINDOW_UPDATE increment is 0";
+
 /// Where a stream id stands for us.
 pub(super) enum Lookup {
     Active(crate::store::StreamKey),
@@ -66,7 +70,9 @@ impl Connection {
         match err {
             FrameError::Connection { code, reason } => self.connection_error(code, reason, now),
             FrameError::Stream {
-                stream_id, code, ..
+                stream_id,
+                code,
+                reason,
             } => {
                 if self.block.is_some() {
                     // §4.3: nothing but CONTINUATION may interleave a header block.
@@ -81,9 +87,20 @@ impl Connection {
                         "first frame not SETTINGS",
                         now,
                     );
+                } else if reason == ZERO_WINDOW_INCREMENT
+                    && matches!(self.lookup(stream_id), Lookup::Idle)
+                {
+                    // A zero WINDOW_UPDATE increment on an idle stream: §6.9 makes it a
+                    // stream error, but §5.1 allows only HEADERS and PRIORITY on an idle
+                    // stream and §6.4 forbids RST_STREAM there, so the connection ends.
+                    self.connection_error(
+                        ErrorCode::ProtocolError,
+                        "WINDOW_UPDATE on idle stream",
+                        now,
+                    );
                 } else {
-                    // A malformed PRIORITY or a zero WINDOW_UPDATE increment: that stream
-                    // only (§5.3.1, §6.9), as Go does even when the stream is idle.
+                    // A malformed PRIORITY (allowed on idle streams, §5.3.1) or a zero
+                    // WINDOW_UPDATE increment on a stream in use: that stream only (§6.9).
                     self.stream_error(stream_id, code, now);
                 }
             }
@@ -102,7 +119,7 @@ impl Connection {
         if id > highest {
             Lookup::Idle
         } else {
-            Lookup::Closed(self.closed.lookup(id))
+            Lookup::Closed(self.closed.lookup(id, self.clock))
         }
     }
 
@@ -243,7 +260,9 @@ impl Connection {
         let data_len = f.data.len() as u32;
         let padding = len - data_len;
         stream.body_received += u64::from(data_len);
-        stream.last_recv = now;
+        if !stream.is_draining_unread_body() {
+            stream.last_recv = now;
+        }
         // §8.1.1: content-length must equal the sum of DATA payload lengths.
         let too_long = stream
             .content_length
@@ -281,6 +300,13 @@ impl Connection {
         }
         if f.end_stream {
             self.recv_end_stream(key, now);
+        } else if self
+            .store
+            .get(key)
+            .is_some_and(|s| s.is_draining_unread_body() && s.recv_window.available() == 0)
+        {
+            // The client used up its window on a body nobody reads: ask it to stop (§8.1).
+            self.end_unread_body(key, now);
         }
     }
 

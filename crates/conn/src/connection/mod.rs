@@ -198,7 +198,7 @@ impl Connection {
             unacked_settings: 0,
             goaway_sent: None,
             goaway_received: false,
-            closed: ClosedStreams::default(),
+            closed: ClosedStreams::new(config.closed_stream_memory, config.max_closed_streams),
             early_priorities: VecDeque::new(),
             timers: Timers::new(&config, now),
             clock: now,
@@ -280,7 +280,7 @@ impl Connection {
             return;
         }
         self.store.shrink_if_empty();
-        self.closed.shrink();
+        self.closed.shrink(self.clock);
         self.scheduler.release_memory();
         self.heads.release_memory();
         self.encoder.release_memory();
@@ -374,7 +374,7 @@ impl Connection {
     fn remove_stream(&mut self, key: StreamKey, how: HowClosed) {
         if let Some(stream) = self.store.remove(key) {
             self.scheduler.remove(key);
-            self.closed.record(stream.id, how);
+            self.closed.record(stream.id, how, self.clock);
             // Body octets the application never consumed still count against the
             // connection window; give them back now that nobody will (§6.9).
             if stream.unconsumed > 0 {
@@ -404,7 +404,7 @@ impl Connection {
             self.timers.no_streams();
         } else {
             self.timers.became_active();
-            self.timers.streams_open(now, &self.config);
+            self.timers.streams_open(now);
         }
         self.maybe_finish_draining(now);
     }

@@ -11,9 +11,25 @@ use crate::error::SendError;
 use crate::event::Event;
 use crate::stream::SendHalf;
 
-/// Request-body fields make no sense on a promised request, which has no body (§8.4).
-const BODY_FIELDS: [http::header::HeaderName; 2] =
-    [http::header::CONTENT_LENGTH, http::header::CONTENT_TYPE];
+/// Fields a promised request cannot carry (Go's `responseWriter.Push` list, plus
+/// `content-type`): request-body fields make no sense on a request without a body (§8.4),
+/// `host` because the promised URI is absolute (`:authority`), `te` and `expect` ask for
+/// things only a real client can (§8.2.2, RFC 9110 §10.1.1), and connection-specific
+/// fields are malformed in HTTP/2 (§8.2.2).
+const FORBIDDEN_PUSH_FIELDS: [&str; 12] = [
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "trailer",
+    "te",
+    "expect",
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
 
 impl Connection {
     /// Whether the peer currently lets us push at all.
@@ -44,9 +60,12 @@ impl Connection {
         if method != Method::GET && method != Method::HEAD {
             return Err(SendError::PushRefused("only GET and HEAD can be pushed"));
         }
-        if BODY_FIELDS.iter().any(|f| headers.contains_key(f)) {
+        if FORBIDDEN_PUSH_FIELDS
+            .iter()
+            .any(|f| headers.contains_key(*f))
+        {
             return Err(SendError::PushRefused(
-                "promised request cannot have a body",
+                "promised request has a field a push cannot carry",
             ));
         }
         let (Some(scheme), Some(authority), Some(path)) =

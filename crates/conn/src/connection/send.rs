@@ -251,8 +251,21 @@ impl Connection {
     }
 
     /// Ends the response with trailers (a HEADERS frame with END_STREAM after the body).
+    ///
+    /// Trailers over the peer's SETTINGS_MAX_HEADER_LIST_SIZE (§6.5.2) are refused with
+    /// [`SendError::HeaderListTooLarge`] and the stream is reset with INTERNAL_ERROR, as
+    /// for a response head: the response cannot end as the application meant.
     pub fn send_trailers(&mut self, id: StreamId, trailers: HeaderMap) -> Result<(), SendError> {
-        let (key, stream) = self.body_stream(id)?;
+        let limit = self.peer.max_header_list_size;
+        let (key, _) = self.body_stream(id)?;
+        if limit.is_some_and(|limit| header_list_size(&trailers) > limit as usize) {
+            let now = self.clock;
+            self.app_reset(key, ErrorCode::InternalError, now);
+            return Err(SendError::HeaderListTooLarge);
+        }
+        let Some(stream) = self.store.get_mut(key) else {
+            return Err(SendError::UnknownStream);
+        };
         stream.trailers = Some(Box::new(trailers));
         stream.end_queued = true;
         self.schedule_if_ready(key);
@@ -360,12 +373,16 @@ impl Connection {
         }
     }
 
-    /// Our side ended. If the peer is still sending a body nobody reads, stop it with
-    /// RST_STREAM(NO_ERROR) as §8.1 allows — unless its declared rest fits the window it
-    /// already has: then the rest is let in and dropped. Some clients (curl 7.88) report
-    /// an early RST_STREAM(NO_ERROR) as a failed transfer even after a complete response,
-    /// and a short body costs nothing to drain. A handler still reading keeps the stream
-    /// open (full duplex).
+    /// Our side ended. If the peer is still sending a body nobody reads, the stream stays
+    /// half-closed (local) (RFC 9113 §5.1) so that what the client sends next is judged
+    /// against that state, wherever the reads that bring it happen to split: the rest of
+    /// the body is let in and dropped until the client's END_STREAM or RST_STREAM, until
+    /// its stream window runs out, or, when its declared rest would not fit that window,
+    /// for [`LATE_FRAME_GRACE`](super::timers::LATE_FRAME_GRACE); then RST_STREAM(NO_ERROR)
+    /// asks it to stop (§8.1). Some clients (curl 7.88) report an early
+    /// RST_STREAM(NO_ERROR) as a failed transfer even after a complete response, and a
+    /// short body costs nothing to drain. A handler still reading keeps the stream open
+    /// (full duplex).
     fn send_finished(&mut self, key: StreamKey, now: Instant) {
         let Some(stream) = self.store.get_mut(key) else {
             return;
@@ -373,20 +390,29 @@ impl Connection {
         stream.send = SendHalf::Done;
         stream.queue.clear();
         stream.queued_len = 0;
-        let rest_fits_window = stream.content_length.is_some_and(|declared| {
-            declared.saturating_sub(stream.body_received)
-                <= u64::from(stream.recv_window.available())
-        });
-        if stream.recv_open && stream.body_discarded && !rest_fits_window {
-            let id = stream.id;
-            self.queue_rst_stream(id, ErrorCode::NoError, now);
-            self.remove_stream(key, HowClosed::ResetByUs);
-            self.events.push_back(Event::StreamClosed { stream: id });
-            self.on_stream_count_changed(now);
-        } else {
-            self.scheduler.remove(key);
-            self.close_if_finished(key, now);
+        if stream.recv_open && stream.body_discarded {
+            // From here `last_recv` is when the response ended: the grace counts from it.
+            stream.last_recv = now;
+            if stream.recv_window.available() == 0 {
+                self.scheduler.remove(key);
+                return self.end_unread_body(key, now);
+            }
         }
+        self.scheduler.remove(key);
+        self.close_if_finished(key, now);
+    }
+
+    /// Ends a finished stream whose client is still sending a body nobody reads:
+    /// RST_STREAM(NO_ERROR) (§8.1), not charged to the client.
+    pub(super) fn end_unread_body(&mut self, key: StreamKey, now: Instant) {
+        let Some(stream) = self.store.get(key) else {
+            return;
+        };
+        let id = stream.id;
+        self.queue_rst_stream(id, ErrorCode::NoError, now);
+        self.remove_stream(key, HowClosed::ResetByUs);
+        self.events.push_back(Event::StreamClosed { stream: id });
+        self.on_stream_count_changed(now);
     }
 
     pub(super) fn schedule_if_ready(&mut self, key: StreamKey) {

@@ -28,6 +28,14 @@ pub(crate) struct Timers {
 /// timeouts are tens of seconds and a scan touches at most MAX_CONCURRENT_STREAMS streams.
 pub(crate) const STREAM_SCAN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How long a complete response waits for the rest of a request body nobody reads before
+/// RST_STREAM(NO_ERROR) stops the client (RFC 9113 §8.1), when the declared rest would not
+/// fit the window the client has. Meanwhile the stream is half-closed (local) and frames
+/// the client sent before it saw the response are judged against that state (§5.1). The
+/// stream scan applies it, so the reset goes out between one and two seconds after the
+/// response.
+pub(crate) const LATE_FRAME_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Timers {
     pub(crate) fn new(config: &Config, now: Instant) -> Self {
         Timers {
@@ -89,9 +97,10 @@ impl Timers {
     }
 
     /// Streams are open: make sure their timeouts get checked.
-    pub(crate) fn streams_open(&mut self, now: Instant, config: &Config) {
-        let any = config.stream_recv_timeout.is_some() || config.stream_send_timeout.is_some();
-        if any && self.stream_scan.is_none() {
+    pub(crate) fn streams_open(&mut self, now: Instant) {
+        // Always: besides the configured timeouts, the scan ends unread bodies after
+        // `LATE_FRAME_GRACE`.
+        if self.stream_scan.is_none() {
             self.stream_scan = Some(now + STREAM_SCAN_INTERVAL);
         }
     }
@@ -143,7 +152,15 @@ impl Connection {
         let send_limit = self.config.stream_send_timeout;
         let conn_window_open = self.conn_send.available() > 0;
         let mut expired = Vec::new();
+        let mut unread = Vec::new();
         for (key, stream) in self.store.iter_mut() {
+            if stream.is_draining_unread_body()
+                && !stream.declared_rest_fits_window()
+                && now.saturating_duration_since(stream.last_recv) >= LATE_FRAME_GRACE
+            {
+                unread.push(key);
+                continue;
+            }
             // A discarded body is waited for only once the response is done (the rest is
             // then let in to be dropped, see `send_finished`).
             let waiting_for_body = stream.recv_open
@@ -173,6 +190,9 @@ impl Connection {
         }
         for key in expired {
             self.reset_key(key, ErrorCode::Cancel, now);
+        }
+        for key in unread {
+            self.end_unread_body(key, now);
         }
     }
 
@@ -229,7 +249,7 @@ impl Connection {
             self.timers.stream_scan = None;
             self.scan_stream_timeouts(now);
             if !self.store.is_empty() {
-                self.timers.streams_open(now, &self.config);
+                self.timers.streams_open(now);
             }
         }
         let t = &self.timers;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use h2ring::static_files::StaticFiles;
-use h2ring::{Cores, Http2Config, Server, ServerBuilder, ServerConfig, TlsConfig};
+use h2ring::{Cores, Http2Config, Protocols, Server, ServerBuilder, ServerConfig, TlsConfig};
 
 /// Default `--log` filter.
 const DEFAULT_LOG: &str = "warn";
@@ -125,6 +125,12 @@ pub struct Cli {
     /// for upload benchmarks and smoke tests.
     #[arg(long, value_name = "PATH")]
     pub upload_sink: Option<String>,
+    /// What a cleartext port speaks: `h1` (HTTP/1.1 only), `h2c` (HTTP/2 with prior
+    /// knowledge only) or `h1,h2c` (both; HTTP/1.1 may also `Upgrade: h2c`). TLS ports
+    /// negotiate with ALPN.
+    #[arg(long, value_name = "LIST", default_value_t = defaults().protocols,
+          conflicts_with_all = ["tls_cert", "self_signed"])]
+    pub protocols: Protocols,
     /// Serve HTTPS with this PEM certificate chain (needs --tls-key); ALPN picks h2 or
     /// http/1.1. Without TLS the port serves h2c and HTTP/1.1 in cleartext.
     #[arg(long, value_name = "PATH", requires = "tls_key")]
@@ -235,6 +241,7 @@ impl Cli {
             .backlog(self.backlog)
             .max_connections_per_core(self.max_connections_per_core)
             .max_handlers_per_core(self.max_handlers_per_core)
+            .protocols(self.protocols)
             .spin_before_park(
                 (self.spin_before_park_us > 0)
                     .then(|| Duration::from_micros(self.spin_before_park_us)),

@@ -8,7 +8,7 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
-use h2ring::ServerHandle;
+use h2ring::{Protocols, ServerHandle};
 use signal_hook::consts::SIGHUP;
 use signal_hook::iterator::Signals;
 
@@ -89,6 +89,7 @@ fn main() -> ExitCode {
         Ok(server) => server,
         Err(e) => return fail(&e.to_string()),
     };
+    let protocols = server.config().protocols;
     let files = settings.files;
     let what = match files.root() {
         Some(root) => format!("files from {}", root.display()),
@@ -103,10 +104,11 @@ fn main() -> ExitCode {
         .iter()
         .map(|a| a.to_string())
         .collect();
-    let scheme = if tls {
-        "https (h2, http/1.1)"
-    } else {
-        "cleartext h2c and http/1.1"
+    let scheme = match (tls, protocols) {
+        (true, _) => "https (h2, http/1.1)",
+        (false, p) if p == Protocols::H2C => "cleartext h2c only",
+        (false, p) if p == Protocols::HTTP1 => "cleartext http/1.1 only",
+        (false, _) => "cleartext h2c and http/1.1",
     };
     let cores: Vec<String> = running.cores().iter().map(|c| c.to_string()).collect();
     println!(

@@ -65,6 +65,8 @@ pub(crate) struct Conn<'a, T, S> {
     services: &'a CoreServices<S>,
     exchange: Rc<Exchange>,
     tls: bool,
+    /// `Upgrade: h2c` is honoured (cleartext ports that speak h2c).
+    h2c: bool,
     eof: bool,
     current: Option<Current>,
     next_id: u32,
@@ -83,6 +85,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
         services: &'a CoreServices<S>,
         info: ConnInfo,
         tls: bool,
+        h2c: bool,
     ) -> Self {
         let facts = RequestFacts {
             id: StreamId::new(0),
@@ -98,6 +101,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
             services,
             exchange: Rc::new(Exchange::new(info, facts)),
             tls,
+            h2c: h2c && !tls,
             eof: false,
             current: None,
             next_id: 1,
@@ -217,7 +221,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
         };
         self.deadline = None;
         let _ = self.rbuf.split_to(head.len);
-        if !self.tls {
+        if self.h2c {
             match h2c_upgrade(&head) {
                 Some(Ok(settings)) => {
                     self.begin_upgrade(head, settings);

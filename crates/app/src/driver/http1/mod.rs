@@ -31,21 +31,22 @@ pub(crate) struct Upgraded<T> {
 }
 
 /// Serves HTTP/1.1 on `stream` (`read_ahead`: octets already read while sniffing). An
-/// `Upgrade: h2c` request (cleartext only) that succeeds ends it with the connection to be
-/// served as HTTP/2 by the caller.
+/// `Upgrade: h2c` request (cleartext only, when `h2c` allows it) that succeeds ends it
+/// with the connection to be served as HTTP/2 by the caller.
 pub(crate) async fn serve<S, T>(
     mut stream: T,
     read_ahead: BytesMut,
     info: ConnInfo,
     services: Rc<CoreServices<S>>,
     tls: bool,
+    h2c: bool,
 ) -> Option<Upgraded<T>>
 where
     S: Service,
     T: AsyncRead + AsyncWrite + Unpin,
 {
     services.service.on_connection(&info, ConnState::New);
-    let outcome = Conn::new(&mut stream, read_ahead, &services, info, tls)
+    let outcome = Conn::new(&mut stream, read_ahead, &services, info, tls, h2c)
         .run()
         .await;
     // The HTTP/2 driver reports its own New/Closed for an upgraded connection.
