@@ -205,6 +205,36 @@ fn if_modified_since_gives_304() {
     );
 }
 
+/// RFC 9110 §5.6.7: If-Modified-Since in each of the three HTTP-date forms.
+#[test]
+fn if_modified_since_in_every_date_form() {
+    let (tmp, files) = site();
+    let path = tmp.0.join("site/hello.txt");
+    // Sun, 13 Sep 2020 12:26:40 GMT
+    let mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    for (same, earlier) in [
+        (
+            "Sun, 13 Sep 2020 12:26:40 GMT",
+            "Sun, 13 Sep 2020 12:26:39 GMT",
+        ),
+        (
+            "Sunday, 13-Sep-20 12:26:40 GMT",
+            "Sunday, 13-Sep-20 12:26:39 GMT",
+        ),
+        ("Sun Sep 13 12:26:40 2020", "Sun Sep 13 12:26:39 2020"),
+    ] {
+        let status = |date: &str| get(&files, "/hello.txt", &[("if-modified-since", date)]).status;
+        assert_eq!(status(same), StatusCode::NOT_MODIFIED, "{same}");
+        assert_eq!(status(earlier), StatusCode::OK, "{earlier}");
+    }
+}
+
 #[test]
 fn single_ranges_give_206_with_content_range() {
     let (_tmp, files) = site();
