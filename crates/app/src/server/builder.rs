@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::error::{ConfigError, StartError};
 use crate::transport::tls::{TlsAcceptor, TlsConfig};
 use crate::Http2Config;
+use http::HeaderValue;
 
 /// Default listen address when none is given.
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
@@ -25,6 +26,8 @@ const DEFAULT_ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// `need_preempt()` asks it to yield to the other queues (glommio's own
 /// default is 100 ms, too long for connection I/O behind a busy handler).
 const DEFAULT_PREEMPT_TIMER: Duration = Duration::from_millis(10);
+/// Default `server` response field.
+const DEFAULT_SERVER_HEADER: &str = "h2ring";
 /// How often each core publishes its metrics snapshot for the admin endpoint.
 const DEFAULT_METRICS_PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -131,6 +134,10 @@ pub struct ServerConfig {
     pub http2: Http2Config,
     /// TLS for every listener; `None` serves cleartext (HTTP/1.1 and h2c).
     pub tls: Option<TlsConfig>,
+    /// The `server` field of every final response that has none of its own (default
+    /// `h2ring`; `None` sends none). Every final response also gets a `date` (RFC 9110
+    /// §6.6.1), which is not configurable.
+    pub server_header: Option<HeaderValue>,
 }
 
 impl Default for ServerConfig {
@@ -148,6 +155,7 @@ impl Default for ServerConfig {
             metrics_publish_interval: DEFAULT_METRICS_PUBLISH_INTERVAL,
             http2: Http2Config::default(),
             tls: None,
+            server_header: Some(HeaderValue::from_static(DEFAULT_SERVER_HEADER)),
         }
     }
 }
@@ -287,6 +295,13 @@ impl ServerBuilder {
     /// listeners speak cleartext HTTP/1.1 and h2c.
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.config.tls = Some(tls);
+        self
+    }
+
+    /// Sets the `server` field sent on every final response that has none of its own
+    /// (default `h2ring`), or turns it off with `None`.
+    pub fn server_header(mut self, value: Option<HeaderValue>) -> Self {
+        self.config.server_header = value;
         self
     }
 

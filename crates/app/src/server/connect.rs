@@ -25,6 +25,7 @@ use crate::Http2Config;
 pub(crate) struct CoreLimits {
     pub(crate) http2: Rc<Http2Config>,
     pub(crate) max_handlers: usize,
+    pub(crate) server_header: Option<http::HeaderValue>,
 }
 
 /// Builds the per-core connection callback serving `service` over HTTP/2 and HTTP/1.1,
@@ -73,6 +74,7 @@ impl<S: Service> PerCore<S> {
             http2: self.limits.http2.clone(),
             handlers: self.handlers.clone(),
             max_handlers: self.limits.max_handlers,
+            server_header: self.limits.server_header.clone(),
         })
     }
 }

@@ -88,6 +88,7 @@ impl Server {
         let admin_hub = hub.clone();
         let http2 = config.http2.clone().normalized();
         let max_handlers = config.max_handlers_per_core;
+        let server_header = config.server_header.clone();
         let tls = self.tls.clone();
         let per_core = move |core: &CoreContext| {
             if core.index() == 0 {
@@ -99,6 +100,7 @@ impl Server {
             let limits = CoreLimits {
                 http2: Rc::new(http2.clone()),
                 max_handlers,
+                server_header: server_header.clone(),
             };
             connection_fn(core, factory(core), limits, tls.as_deref())
         };

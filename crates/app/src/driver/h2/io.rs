@@ -130,6 +130,8 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
 {
     let now = Instant::now();
+    let mut conn = conn;
+    conn.set_server_header(services.server_header.as_ref());
     let shared = Rc::new(ConnShared::new(conn, info, now));
     drive(stream, read_ahead, shared, info, services, now)
 }
