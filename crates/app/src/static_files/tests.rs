@@ -203,21 +203,7 @@ fn if_modified_since_gives_304() {
         get(&files, "/hello.txt", &[("if-modified-since", "garbage")]).status,
         StatusCode::OK
     );
-}
-
-/// RFC 9110 §5.6.7: If-Modified-Since in each of the three HTTP-date forms.
-#[test]
-fn if_modified_since_in_every_date_form() {
-    let (tmp, files) = site();
-    let path = tmp.0.join("site/hello.txt");
-    // Sun, 13 Sep 2020 12:26:40 GMT
-    let mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
+    // RFC 9110 §5.6.7: recipients accept all three HTTP-date forms.
     for (same, earlier) in [
         (
             "Sun, 13 Sep 2020 12:26:40 GMT",

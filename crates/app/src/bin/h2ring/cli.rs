@@ -22,6 +22,13 @@ fn http2_defaults() -> Http2Config {
     Http2Config::default()
 }
 
+fn default_server_header() -> String {
+    defaults()
+        .server_header
+        .and_then(|v| v.to_str().ok().map(str::to_string))
+        .unwrap_or_default()
+}
+
 fn secs(d: Option<Duration>) -> u64 {
     d.map_or(0, |d| d.as_secs())
 }
@@ -130,7 +137,7 @@ pub struct Cli {
     #[arg(
         long,
         value_name = "VALUE",
-        default_value = "h2ring",
+        default_value_t = default_server_header(),
         conflicts_with = "no_server_header"
     )]
     pub server_header: String,
