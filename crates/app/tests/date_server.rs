@@ -215,3 +215,30 @@ fn if_modified_since_in_each_date_form_gives_304() {
         }
     }
 }
+
+/// A request the HTTP/1.1 parser refuses (RFC 9112 §6.3: a malformed Content-Length) is
+/// answered 400 by the driver itself, dated and with `server` too.
+#[test]
+fn a_refused_http1_request_is_answered_with_date_and_server() {
+    use std::io::{Read, Write};
+    let (_dir, server) = site(Some(HeaderValue::from_static("h2ring")));
+    let mut socket = std::net::TcpStream::connect(server.addr).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    socket
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +1\r\n\r\n")
+        .unwrap();
+    let mut out = String::new();
+    socket.read_to_string(&mut out).unwrap();
+    let (head, _) = out.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap();
+    assert!(status.starts_with("HTTP/1.1 400 "), "{out:?}");
+    let fields: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    assert_fresh_date(status, &fields);
+    assert_eq!(values(&fields, "server"), ["h2ring"]);
+}

@@ -251,8 +251,12 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
         self.closing = true;
         let body = format!("{}\n", reject.reason);
         let date = stamp::with_date(Instant::now(), |_, date| date.clone());
+        let server = match &self.services.server_header {
+            Some(value) => format!("server: {}\r\n", value.to_str().unwrap_or_default()),
+            None => String::new(),
+        };
         let text = format!(
-            "HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            "HTTP/1.1 {} {}\r\ndate: {}\r\n{server}content-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             reject.status.as_str(),
             reject.status.canonical_reason().unwrap_or("Error"),
             date.to_str().unwrap_or_default(),
