@@ -242,3 +242,19 @@ fn a_refused_http1_request_is_answered_with_date_and_server() {
     assert_fresh_date(status, &fields);
     assert_eq!(values(&fields, "server"), ["h2ring"]);
 }
+
+/// A response the HTTP/2 connection makes itself (431 for a header list over the limit),
+/// as the first response on its connection, is dated too.
+#[test]
+fn the_connections_own_431_is_dated() {
+    let (_dir, server) = site(Some(HeaderValue::from_static("h2ring")));
+    let big = format!("x-big: {}", "v".repeat(20_000));
+    let url = format!("http://{}/hello.txt", server.addr);
+    let heads = nghttp_heads(&["-H", &big, &url]);
+    assert!(!heads.is_empty(), "no response");
+    for (stream, fields) in &heads {
+        assert_eq!(values(fields, ":status"), ["431"], "{stream}: {fields:?}");
+        assert_fresh_date(stream, fields);
+        assert_eq!(values(fields, "server"), ["h2ring"]);
+    }
+}

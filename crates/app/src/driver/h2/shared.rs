@@ -141,14 +141,21 @@ impl ConnShared {
         f: impl FnOnce(&mut Connection, Instant) -> T,
     ) -> Result<T, StreamError> {
         self.with_conn(|c, now| {
-            stamp::with_date(now, |serial, date| {
-                if serial != self.date_serial.get() {
-                    self.date_serial.set(serial);
-                    c.set_response_date(Some(date));
-                }
-            });
+            self.sync_date(c, now);
             f(c, now)
         })
+    }
+
+    /// Gives the connection's encoder this second's `date` if it holds an older one: before
+    /// each head the driver's handlers send, and before each `recv` (for the heads the
+    /// connection answers itself, such as a 431).
+    pub(crate) fn sync_date(&self, conn: &mut Connection, now: Instant) {
+        stamp::with_date(now, |serial, date| {
+            if serial != self.date_serial.get() {
+                self.date_serial.set(serial);
+                conn.set_response_date(Some(date));
+            }
+        });
     }
 
     pub(crate) fn send_head(
