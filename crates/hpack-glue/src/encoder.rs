@@ -138,16 +138,16 @@ impl HeadEncoder {
         }
         let Self { hpack, stamp, .. } = self;
         let generation = hpack.generation();
+        if stamp.memo_for == Some((generation, present)) {
+            dst.extend_from_slice(&stamp.memo);
+            return stamp.memo_size;
+        }
         let fields = stamp.missing(present);
         let size = fields
             .iter()
             .flatten()
             .map(|(name, value)| field_size(name, value))
             .sum();
-        if stamp.memo_for == Some((generation, present)) {
-            dst.extend_from_slice(&stamp.memo);
-            return size;
-        }
         let start = dst.len();
         for (name, value) in fields.into_iter().flatten() {
             hpack.encode_field(name, value, dst);
@@ -156,6 +156,7 @@ impl HeadEncoder {
             stamp.memo.clear();
             stamp.memo.extend_from_slice(&dst[start..]);
             stamp.memo_for = Some((generation, present));
+            stamp.memo_size = size;
         }
         size
     }

@@ -44,6 +44,8 @@ pub(crate) struct Stamp {
     /// `memo_for.0` (recorded only when encoding them left the table alone).
     pub(crate) memo: Vec<u8>,
     pub(crate) memo_for: Option<(u64, Present)>,
+    /// The header list size of the fields in `memo`.
+    pub(crate) memo_size: usize,
 }
 
 impl Stamp {
