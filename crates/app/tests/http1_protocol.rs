@@ -194,6 +194,11 @@ fn head_gets_the_length_without_the_body_and_http10_closes() {
         addr,
         b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /g HTTP/1.0\r\n\r\n",
     );
+    // `date` and `server` (checked in date_server.rs) left out.
+    let out: String = out
+        .split_inclusive("\r\n")
+        .filter(|line| !line.starts_with("date: ") && !line.starts_with("server: "))
+        .collect();
     assert!(
         out.starts_with("HTTP/1.1 200 OK\r\ncontent-length: 17\r\n\r\nHTTP/1.1 200 OK\r\n"),
         "{out:?}"

@@ -8,6 +8,7 @@ use crate::field::{field_size, is_connection_specific};
 use crate::hpack::Encoder;
 use crate::literal_cache::LiteralCache;
 use crate::prepared::{PreparedFields, PreparedMemo};
+use crate::stamp::{Present, Stamp};
 
 /// Encodes response heads, trailers and pushed request heads; one per connection.
 #[derive(Debug)]
@@ -18,6 +19,8 @@ pub struct HeadEncoder {
     use_cache: bool,
     /// Octets that prepared response heads encoded to, replayed while the table holds.
     prepared: PreparedMemo,
+    /// `date` and `server` for every final response that has none of its own.
+    stamp: Stamp,
 }
 
 impl Default for HeadEncoder {
@@ -34,7 +37,34 @@ impl HeadEncoder {
             cache: LiteralCache::new(),
             use_cache: true,
             prepared: PreparedMemo::default(),
+            stamp: Stamp::default(),
         }
+    }
+
+    /// Sets the `date` every final (non-1xx) response gets unless it has its own (RFC 9110
+    /// §6.6.1), or none. Sent after the response's fields through the dynamic table: a
+    /// new value is inserted once, and every later response that carries it refers to
+    /// it in one octet, so a value that changes once a second re-encodes a prepared head
+    /// (whose table indices it shifts) at most once a second.
+    pub fn set_date(&mut self, date: Option<&HeaderValue>) {
+        Stamp::set(&mut self.stamp.date, &mut self.stamp.memo_for, date);
+    }
+
+    /// Sets the `server` every final response gets unless it has its own, or none (the
+    /// default); sent like [`set_date`](Self::set_date)'s field.
+    pub fn set_server(&mut self, server: Option<&HeaderValue>) {
+        Stamp::set(&mut self.stamp.server, &mut self.stamp.memo_for, server);
+    }
+
+    /// The most the `date` and `server` fields add to a final response's header list
+    /// (RFC 9113 §6.5.2), for checking the peer's MAX_HEADER_LIST_SIZE before encoding.
+    pub fn stamp_list_size(&self) -> usize {
+        self.stamp
+            .missing(Present::default())
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| field_size(name, value))
+            .sum()
     }
 
     /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE; the size update is emitted at the
@@ -66,6 +96,16 @@ impl HeadEncoder {
         headers: &HeaderMap,
         dst: &mut BytesMut,
     ) -> usize {
+        let size = self.encode_status_and(status, headers, dst);
+        size + self.encode_stamp(status, Present::of(headers), dst)
+    }
+
+    fn encode_status_and(
+        &mut self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        dst: &mut BytesMut,
+    ) -> usize {
         self.hpack.begin_block(dst);
         // RFC 9113 §8.3: pseudo-headers first.
         self.hpack.encode_status(status.as_u16(), dst);
@@ -82,11 +122,43 @@ impl HeadEncoder {
         content_length: u64,
         dst: &mut BytesMut,
     ) -> usize {
-        let size = self.encode_response(status, headers, dst);
+        let size = self.encode_status_and(status, headers, dst);
         let mut digits = [0u8; crate::hpack::MAX_DECIMAL_DIGITS];
         let value = crate::hpack::format_decimal(content_length, &mut digits);
         self.hpack.encode_field(b"content-length", value, dst);
         size + field_size(b"content-length", value)
+            + self.encode_stamp(status, Present::of(headers), dst)
+    }
+
+    /// Appends the stamped fields a final response with `present` lacks; returns their
+    /// list size. Replays the octets of the last time while the table is unchanged.
+    fn encode_stamp(&mut self, status: StatusCode, present: Present, dst: &mut BytesMut) -> usize {
+        if status.is_informational() {
+            return 0;
+        }
+        let Self { hpack, stamp, .. } = self;
+        let generation = hpack.generation();
+        if stamp.memo_for == Some((generation, present)) {
+            dst.extend_from_slice(&stamp.memo);
+            return stamp.memo_size;
+        }
+        let fields = stamp.missing(present);
+        let size = fields
+            .iter()
+            .flatten()
+            .map(|(name, value)| field_size(name, value))
+            .sum();
+        let start = dst.len();
+        for (name, value) in fields.into_iter().flatten() {
+            hpack.encode_field(name, value, dst);
+        }
+        if hpack.generation() == generation {
+            stamp.memo.clear();
+            stamp.memo.extend_from_slice(&dst[start..]);
+            stamp.memo_for = Some((generation, present));
+            stamp.memo_size = size;
+        }
+        size
     }
 
     /// Encodes `:status`, the `prepared` fields and then `extra` as one block; returns the
@@ -121,6 +193,7 @@ impl HeadEncoder {
         field_size(b":status", status.as_str().as_bytes())
             + prepared.list_size()
             + self.encode_fields(extra, dst)
+            + self.encode_stamp(status, prepared.present().or(Present::of(extra)), dst)
     }
 
     /// Encodes a trailer section (no pseudo-headers, RFC 9113 §8.1). Returns its list size.
@@ -432,5 +505,133 @@ mod tests {
             assert_eq!(dec.decode_block(&last).unwrap().len(), 6);
         }
         assert_eq!(last.len(), 6, "{last:?}");
+    }
+
+    /// RFC 9110 §6.6.1: `date` (and `server`) on every final response, after its fields;
+    /// not on a 1xx, and not doubled when the handler set its own.
+    #[test]
+    fn final_responses_are_stamped_once() {
+        let mut enc = HeadEncoder::new();
+        enc.set_date(Some(&HeaderValue::from_static(
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+        )));
+        enc.set_server(Some(&HeaderValue::from_static("h2ring")));
+        let mut dec = Decoder::new(4096);
+        let mut block =
+            |enc: &mut HeadEncoder, f: &dyn Fn(&mut HeadEncoder, &mut BytesMut) -> usize| {
+                let mut dst = BytesMut::new();
+                let size = f(enc, &mut dst);
+                let fields = dec.decode_block(&dst).unwrap();
+                let listed: usize = fields.iter().map(|(n, v)| n.len() + v.len() + 32).sum();
+                assert_eq!(size, listed, "{fields:?}");
+                fields
+            };
+        let date = ("date", "Sun, 06 Nov 1994 08:49:37 GMT");
+        let none = HeaderMap::new();
+        assert_eq!(
+            block(&mut enc, &|e, d| e.encode_response(
+                StatusCode::NOT_FOUND,
+                &none,
+                d
+            )),
+            owned(&[(":status", "404"), date, ("server", "h2ring")])
+        );
+        assert_eq!(
+            block(&mut enc, &|e, d| e.encode_sized_response(
+                StatusCode::OK,
+                &none,
+                3,
+                d
+            )),
+            owned(&[
+                (":status", "200"),
+                ("content-length", "3"),
+                date,
+                ("server", "h2ring")
+            ])
+        );
+        assert_eq!(
+            block(&mut enc, &|e, d| e.encode_response(
+                StatusCode::EARLY_HINTS,
+                &none,
+                d
+            )),
+            owned(&[(":status", "103")])
+        );
+        let own = head(&[("date", "Mon, 07 Nov 1994 08:49:37 GMT")]);
+        assert_eq!(
+            block(&mut enc, &|e, d| e.encode_response(StatusCode::OK, &own, d)),
+            owned(&[
+                (":status", "200"),
+                ("date", "Mon, 07 Nov 1994 08:49:37 GMT"),
+                ("server", "h2ring")
+            ])
+        );
+        let file = PreparedFields::new(head(&[("etag", "\"e\""), ("server", "files")]));
+        assert_eq!(
+            block(&mut enc, &|e, d| e.encode_prepared_response(
+                StatusCode::OK,
+                &file,
+                &none,
+                d
+            )),
+            owned(&[
+                (":status", "200"),
+                ("etag", "\"e\""),
+                ("server", "files"),
+                date
+            ])
+        );
+        enc.set_server(None);
+        enc.set_date(None);
+        assert_eq!(
+            block(&mut enc, &|e, d| e.encode_response(
+                StatusCode::OK,
+                &none,
+                d
+            )),
+            owned(&[(":status", "200")])
+        );
+    }
+
+    /// A `date` that changes once a second costs a prepared head one re-encoding per
+    /// change: within the second the whole block is replayed, `date` a one-octet reference.
+    /// Old dates fill the table; about once a minute the new one evicts the prepared
+    /// fields, and the next response inserts them again (one more re-encoding).
+    #[test]
+    fn a_changing_date_reencodes_a_prepared_head_once_per_change() {
+        let file = static_file_fields();
+        let none = HeaderMap::new();
+        let mut enc = HeadEncoder::new();
+        enc.set_server(Some(&HeaderValue::from_static("h2ring")));
+        let mut dec = Decoder::new(4096);
+        let mut settled_late = 0;
+        for second in 0..130u32 {
+            let date = format!(
+                "Sun, 06 Nov 1994 08:{:02}:{:02} GMT",
+                second / 60,
+                second % 60
+            );
+            enc.set_date(Some(&HeaderValue::from_str(&date).unwrap()));
+            let mut blocks = Vec::new();
+            for _ in 0..4 {
+                let before = enc.hpack.generation();
+                let mut dst = BytesMut::new();
+                enc.encode_prepared_response(StatusCode::OK, &file, &none, &mut dst);
+                let fields = dec.decode_block(&dst).unwrap();
+                assert_eq!(fields.len(), 8, "{fields:?}");
+                assert_eq!(fields[6], (b"date".to_vec(), date.clone().into_bytes()));
+                blocks.push((before, dst));
+            }
+            // The last responses of the second change nothing and are the same octets:
+            // 1 (:status) + 5 (prepared) + 1 (date) + 1 (server).
+            assert_eq!(blocks[2].1, blocks[3].1, "second {second}");
+            assert_eq!(blocks[3].1.len(), 8, "second {second}");
+            assert_eq!(enc.hpack.generation(), blocks[3].0);
+            if blocks[1].1 != blocks[2].1 {
+                settled_late += 1;
+            }
+        }
+        assert!(settled_late <= 3, "{settled_late} of 130 seconds");
     }
 }

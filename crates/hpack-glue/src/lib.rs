@@ -21,6 +21,7 @@ mod prepared;
 mod pseudo;
 pub mod reason;
 mod request;
+mod stamp;
 
 pub use block::{BlockKind, DecodedBlock};
 pub use decoder::{max_literal_len, HeadDecoder};

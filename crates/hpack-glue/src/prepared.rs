@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use http::HeaderMap;
 
 use crate::field::field_size;
+use crate::stamp::Present;
 
 /// Source of [`PreparedFields`] keys: unique in the process, so a key never names two
 /// different field sets (a per-thread counter could, once values move between threads).
@@ -20,6 +21,8 @@ pub struct PreparedFields {
     headers: HeaderMap,
     /// RFC 9113 §6.5.2 size of the fields as sent (stripped fields not counted).
     list_size: usize,
+    /// Which of the encoder's stamped fields (`date`, `server`) these carry.
+    present: Present,
 }
 
 impl PreparedFields {
@@ -33,10 +36,12 @@ impl PreparedFields {
                 crate::encoder::sent_value(name, value).map(|sent| field_size(name, sent))
             })
             .sum();
+        let present = Present::of(&headers);
         PreparedFields {
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
             headers,
             list_size,
+            present,
         }
     }
 
@@ -48,6 +53,10 @@ impl PreparedFields {
     /// Their header list size (RFC 9113 §6.5.2), as the encoder will count it.
     pub fn list_size(&self) -> usize {
         self.list_size
+    }
+
+    pub(crate) fn present(&self) -> Present {
+        self.present
     }
 
     pub(crate) fn key(&self) -> u64 {

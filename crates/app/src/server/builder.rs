@@ -10,6 +10,7 @@ use crate::error::{ConfigError, StartError};
 use crate::runtime::RuntimeConfig;
 use crate::transport::tls::{TlsAcceptor, TlsConfig};
 use crate::Http2Config;
+use http::HeaderValue;
 
 /// Default listen address when none is given.
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
@@ -27,6 +28,8 @@ const DEFAULT_ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// `need_preempt()` asks it to yield to the other queues (glommio's own
 /// default is 100 ms, too long for connection I/O behind a busy handler).
 const DEFAULT_PREEMPT_TIMER: Duration = Duration::from_millis(10);
+/// Default `server` response field.
+const DEFAULT_SERVER_HEADER: &str = "h2ring";
 /// How often each core publishes its metrics snapshot for the admin endpoint.
 const DEFAULT_METRICS_PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -136,6 +139,10 @@ pub struct ServerConfig {
     /// What the cleartext listeners speak (default [`Protocols::ALL`]: HTTP/1.1 and h2c);
     /// TLS listeners negotiate with ALPN.
     pub protocols: Protocols,
+    /// The `server` field of every final response that has none of its own (default
+    /// `h2ring`; `None` sends none). Every final response also gets a `date` (RFC 9110
+    /// §6.6.1), which is not configurable.
+    pub server_header: Option<HeaderValue>,
 }
 
 impl Default for ServerConfig {
@@ -154,6 +161,7 @@ impl Default for ServerConfig {
             http2: Http2Config::default(),
             tls: None,
             protocols: Protocols::ALL,
+            server_header: Some(HeaderValue::from_static(DEFAULT_SERVER_HEADER)),
         }
     }
 }
@@ -320,6 +328,13 @@ impl ServerBuilder {
     /// with ALPN and ignore it.
     pub fn protocols(mut self, protocols: Protocols) -> Self {
         self.config.protocols = protocols;
+        self
+    }
+
+    /// Sets the `server` field sent on every final response that has none of its own
+    /// (default `h2ring`), or turns it off with `None`.
+    pub fn server_header(mut self, value: Option<HeaderValue>) -> Self {
+        self.config.server_header = value;
         self
     }
 

@@ -29,6 +29,7 @@ pub(crate) struct CoreLimits {
     pub(crate) max_handlers: usize,
     /// What the cleartext listeners speak.
     pub(crate) protocols: Protocols,
+    pub(crate) server_header: Option<http::HeaderValue>,
 }
 
 /// Builds the per-core connection callback serving `service` over HTTP/2 and HTTP/1.1,
@@ -77,6 +78,7 @@ impl<S: Service> PerCore<S> {
             http2: self.limits.http2.clone(),
             handlers: self.handlers.clone(),
             max_handlers: self.limits.max_handlers,
+            server_header: self.limits.server_header.clone(),
         })
     }
 }

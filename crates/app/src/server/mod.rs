@@ -91,6 +91,7 @@ impl Server {
         let http2 = config.http2.clone().normalized();
         let max_handlers = config.max_handlers_per_core;
         let protocols = config.protocols;
+        let server_header = config.server_header.clone();
         let tls = self.tls.clone();
         let per_core = move |core: &CoreContext| {
             if core.index() == 0 {
@@ -103,6 +104,7 @@ impl Server {
                 http2: Rc::new(http2.clone()),
                 max_handlers,
                 protocols,
+                server_header: server_header.clone(),
             };
             connection_fn(core, factory(core), limits, tls.as_deref())
         };

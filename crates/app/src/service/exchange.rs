@@ -76,14 +76,17 @@ pub(crate) trait StreamIo {
 }
 
 /// What a driver needs from the core: the service, the core's context, the HTTP/2
-/// settings every connection on the core shares (normalized once), and the per-core count
-/// of running handlers with its cap (Go's unimplemented MaxHandlers).
+/// settings every connection on the core shares (normalized once), the per-core count
+/// of running handlers with its cap (Go's unimplemented MaxHandlers), and the `server`
+/// field responses get.
 pub(crate) struct CoreServices<S> {
     pub(crate) service: Rc<S>,
     pub(crate) core: CoreContext,
     pub(crate) http2: Rc<Http2Config>,
     pub(crate) handlers: Rc<Cell<usize>>,
     pub(crate) max_handlers: usize,
+    /// The `server` field of every final response without one (`None`: not sent).
+    pub(crate) server_header: Option<http::HeaderValue>,
 }
 
 /// The body of one request as it arrives, waiting for the handler to read it.

@@ -12,6 +12,7 @@ mod error;
 pub(crate) mod exchange;
 mod prepared;
 pub(crate) mod respond;
+pub(crate) mod stamp;
 
 use std::future::Future;
 

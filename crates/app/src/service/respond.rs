@@ -13,7 +13,7 @@ use http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use crate::service::exchange::StreamIo;
 use crate::service::exchange::StreamSlot;
-use crate::service::PreparedHead;
+use crate::service::{stamp, PreparedHead};
 use crate::service::{Binding, Body, BodyKind, Context, Service, StreamError};
 
 /// Counts a running handler in the per-core total (Go's unimplemented MaxHandlers) and
@@ -100,6 +100,9 @@ pub(crate) fn handle<'s, S: Service, I: StreamIo + 'static>(
             Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
             Err(panic) => Err(panic),
         };
+        // The handler may have waited: its response's `date` is for now, not for the
+        // turn that decoded the request (whose clock the driver passes on).
+        stamp::refresh(std::time::Instant::now());
         target.finish(outcome.map_err(drop))
     }
 }

@@ -27,8 +27,8 @@ use http::{Method, StatusCode};
 use crate::error::describe_io_error;
 use crate::service::PreparedHead;
 
+use self::httpdate::{format_http_date, parse_http_date};
 use cache::FileCache;
-use httpdate::{format_http_date, parse_http_date};
 use mime::content_type_for;
 use path::{relative_path, resolve_under, PathRefusal};
 use range::{parse_range, RangeRequest};

@@ -203,6 +203,22 @@ fn if_modified_since_gives_304() {
         get(&files, "/hello.txt", &[("if-modified-since", "garbage")]).status,
         StatusCode::OK
     );
+    // RFC 9110 §5.6.7: recipients accept all three HTTP-date forms.
+    for (same, earlier) in [
+        (
+            "Sun, 13 Sep 2020 12:26:40 GMT",
+            "Sun, 13 Sep 2020 12:26:39 GMT",
+        ),
+        (
+            "Sunday, 13-Sep-20 12:26:40 GMT",
+            "Sunday, 13-Sep-20 12:26:39 GMT",
+        ),
+        ("Sun Sep 13 12:26:40 2020", "Sun Sep 13 12:26:39 2020"),
+    ] {
+        let status = |date: &str| get(&files, "/hello.txt", &[("if-modified-since", date)]).status;
+        assert_eq!(status(same), StatusCode::NOT_MODIFIED, "{same}");
+        assert_eq!(status(earlier), StatusCode::OK, "{earlier}");
+    }
 }
 
 #[test]

@@ -9,7 +9,7 @@ use h2ring_frame::{
     StreamId, FRAME_HEADER_LEN,
 };
 use h2ring_hpack::PreparedFields;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::{Connection, Phase};
 use crate::closed::HowClosed;
@@ -125,6 +125,20 @@ impl Connection {
         self.send_head(key, status, fields, end_stream, now)
     }
 
+    /// Sets the `date` every final response head gets unless it carries its own
+    /// (RFC 9110 §6.6.1), or none (the default). The connection reads no clock: the
+    /// caller sets a new value when the second changes. See
+    /// [`HeadEncoder::set_date`](h2ring_hpack::HeadEncoder::set_date) for how it is encoded.
+    pub fn set_response_date(&mut self, date: Option<&HeaderValue>) {
+        self.encoder.set_date(date);
+    }
+
+    /// Sets the `server` every final response head gets unless it carries its own, or
+    /// none (the default).
+    pub fn set_server_header(&mut self, server: Option<&HeaderValue>) {
+        self.encoder.set_server(server);
+    }
+
     pub(super) fn send_head(
         &mut self,
         key: StreamKey,
@@ -148,7 +162,12 @@ impl Connection {
         // Check the peer's advisory limit before encoding, so a refused head never
         // touches the HPACK state the peer mirrors.
         if let Some(limit) = self.peer.max_header_list_size {
-            if fields.list_size() > limit as usize {
+            let stamp = if informational {
+                0
+            } else {
+                self.encoder.stamp_list_size()
+            };
+            if fields.list_size() + stamp > limit as usize {
                 self.app_reset(key, ErrorCode::InternalError, now);
                 return Err(SendError::HeaderListTooLarge);
             }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use h2ring::static_files::StaticFiles;
 use h2ring::{Cores, Http2Config, Protocols, Server, ServerBuilder, ServerConfig, TlsConfig};
+use http::HeaderValue;
 
 /// Default `--log` filter.
 const DEFAULT_LOG: &str = "warn";
@@ -19,6 +20,13 @@ fn defaults() -> ServerConfig {
 
 fn http2_defaults() -> Http2Config {
     Http2Config::default()
+}
+
+fn default_server_header() -> String {
+    defaults()
+        .server_header
+        .and_then(|v| v.to_str().ok().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn secs(d: Option<Duration>) -> u64 {
@@ -131,6 +139,17 @@ pub struct Cli {
     #[arg(long, value_name = "LIST", default_value_t = defaults().protocols,
           conflicts_with_all = ["tls_cert", "self_signed"])]
     pub protocols: Protocols,
+    /// The `server` field of every final response that has none of its own.
+    #[arg(
+        long,
+        value_name = "VALUE",
+        default_value_t = default_server_header(),
+        conflicts_with = "no_server_header"
+    )]
+    pub server_header: String,
+    /// Send no `server` field (every final response still carries `date`).
+    #[arg(long)]
+    pub no_server_header: bool,
     /// Serve HTTPS with this PEM certificate chain (needs --tls-key); ALPN picks h2 or
     /// http/1.1. Without TLS the port serves h2c and HTTP/1.1 in cleartext.
     #[arg(long, value_name = "PATH", requires = "tls_key")]
@@ -249,6 +268,17 @@ impl Cli {
         for value in &self.listen {
             builder = builder.listen(parse_addr("--listen", value)?);
         }
+        let server_header = if self.no_server_header {
+            None
+        } else {
+            Some(HeaderValue::from_str(&self.server_header).map_err(|_| {
+                invalid(format!(
+                    "--server-header {:?} is not a valid field value",
+                    self.server_header
+                ))
+            })?)
+        };
+        builder = builder.server_header(server_header);
         if let Some(value) = &self.metrics_addr {
             builder = builder.metrics_addr(Some(parse_addr("--metrics-addr", value)?));
         }
@@ -481,6 +511,18 @@ mod tests {
             .unwrap()
             .ip()
             .is_loopback());
+    }
+
+    #[test]
+    fn server_header_defaults_to_h2ring_and_can_be_changed_or_dropped() {
+        let header = |args: &[&str]| parse(args).unwrap().server.config().server_header.clone();
+        assert_eq!(header(&[]), Some(HeaderValue::from_static("h2ring")));
+        assert_eq!(
+            header(&["--server-header", "edge/1"]),
+            Some(HeaderValue::from_static("edge/1"))
+        );
+        assert_eq!(header(&["--no-server-header"]), None);
+        assert!(parse(&["--server-header", "a\nb"]).is_err());
     }
 
     #[test]

@@ -130,6 +130,8 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
 {
     let now = Instant::now();
+    let mut conn = conn;
+    conn.set_server_header(services.server_header.as_ref());
     let shared = Rc::new(ConnShared::new(conn, info, now));
     drive(stream, read_ahead, shared, info, services, now)
 }
@@ -166,7 +168,9 @@ async fn drive<S, T>(
         // Octets read ahead while sniffing the protocol are the start of the client's
         // input (preface, SETTINGS, maybe whole requests): feed them now, or a client
         // that sent everything in its first packet waits for a read that never comes.
-        shared.conn.borrow_mut().recv(&mut io.rbuf, now);
+        let mut conn = shared.conn.borrow_mut();
+        shared.sync_date(&mut conn, now);
+        conn.recv(&mut io.rbuf, now);
     }
     poll_fn(|cx| {
         let done = io.poll(cx, &shared, &services);
@@ -217,7 +221,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
             }
             match self.read(cx) {
                 ReadOutcome::Data => {
-                    shared.conn.borrow_mut().recv(&mut self.rbuf, now);
+                    let mut conn = shared.conn.borrow_mut();
+                    shared.sync_date(&mut conn, now);
+                    conn.recv(&mut self.rbuf, now);
+                    drop(conn);
                     progressed = true;
                 }
                 // The peer is gone (or broke the connection): nothing left to do.

@@ -15,7 +15,7 @@ use http::{HeaderMap, StatusCode};
 
 use crate::runtime::ConnInfo;
 use crate::service::exchange::{StreamIo, StreamSlot};
-use crate::service::{PreparedHead, StreamError};
+use crate::service::{stamp, PreparedHead, StreamError};
 
 /// The handler-side state of each stream in flight, by id.
 pub(crate) type StreamSlots =
@@ -30,6 +30,8 @@ pub(crate) struct ConnShared {
     /// The time of the I/O task's current turn; handlers use it instead of reading the clock.
     pub(crate) now: Cell<Instant>,
     pub(crate) closed: Cell<bool>,
+    /// The serial number of the `date` the connection's encoder holds (0: none yet).
+    date_serial: Cell<u64>,
     /// Whether the service was last told this connection is Active (ConnState).
     pub(crate) active: Cell<bool>,
     /// Slots of finished streams that nothing refers to any more, for the next requests.
@@ -54,6 +56,7 @@ impl ConnShared {
             info,
             now: Cell::new(now),
             closed: Cell::new(false),
+            date_serial: Cell::new(0),
             active: Cell::new(false),
             spare_slots: RefCell::new(Vec::new()),
             spare_request: RefCell::new(None),
@@ -131,6 +134,30 @@ impl ConnShared {
         Ok(out)
     }
 
+    /// [`with_conn`](Self::with_conn) for a response head: the encoder gets this second's
+    /// `date` first if it holds an older one (once a second per connection).
+    fn with_head<T>(
+        &self,
+        f: impl FnOnce(&mut Connection, Instant) -> T,
+    ) -> Result<T, StreamError> {
+        self.with_conn(|c, now| {
+            self.sync_date(c, now);
+            f(c, now)
+        })
+    }
+
+    /// Gives the connection's encoder this second's `date` if it holds an older one: before
+    /// each head the driver's handlers send, and before each `recv` (for the heads the
+    /// connection answers itself, such as a 431).
+    pub(crate) fn sync_date(&self, conn: &mut Connection, now: Instant) {
+        stamp::with_date(now, |serial, date| {
+            if serial != self.date_serial.get() {
+                self.date_serial.set(serial);
+                conn.set_response_date(Some(date));
+            }
+        });
+    }
+
     pub(crate) fn send_head(
         &self,
         id: StreamId,
@@ -138,7 +165,7 @@ impl ConnShared {
         headers: &HeaderMap,
         end: bool,
     ) -> Result<(), StreamError> {
-        self.with_conn(|c, now| c.send_response(id, status, headers, end, now))?
+        self.with_head(|c, now| c.send_response(id, status, headers, end, now))?
             .map_err(StreamError::from)
     }
 
@@ -150,7 +177,7 @@ impl ConnShared {
         content_length: u64,
         end: bool,
     ) -> Result<(), StreamError> {
-        self.with_conn(|c, now| {
+        self.with_head(|c, now| {
             c.send_sized_response(id, status, headers, content_length, end, now)
         })?
         .map_err(StreamError::from)
@@ -164,7 +191,7 @@ impl ConnShared {
         extra: &HeaderMap,
         end: bool,
     ) -> Result<(), StreamError> {
-        self.with_conn(|c, now| {
+        self.with_head(|c, now| {
             c.send_prepared_response(id, status, prepared.fields(), extra, end, now)
         })?
         .map_err(StreamError::from)

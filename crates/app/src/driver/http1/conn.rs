@@ -6,7 +6,7 @@ use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures_lite::io::{AsyncRead, AsyncWrite};
@@ -22,7 +22,7 @@ use super::upgrade::{h2c_upgrade, Upgrade};
 use crate::runtime::ConnInfo;
 use crate::service::exchange::CoreServices;
 use crate::service::exchange::StreamSlot;
-use crate::service::{ConnState, Service, StreamError};
+use crate::service::{stamp, ConnState, Service, StreamError};
 use crate::transport::scratch::Layer;
 
 /// Time a client gets to send a complete request head (and, between requests, the idle
@@ -99,7 +99,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
             stream,
             rbuf,
             services,
-            exchange: Rc::new(Exchange::new(info, facts)),
+            exchange: Rc::new(Exchange::new(info, facts, services.server_header.clone())),
             tls,
             h2c: h2c && !tls,
             eof: false,
@@ -254,10 +254,16 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
     fn refuse(&mut self, reject: Reject) {
         self.closing = true;
         let body = format!("{}\n", reject.reason);
+        let date = stamp::with_date(Instant::now(), |_, date| date.clone());
+        let server = match &self.services.server_header {
+            Some(value) => format!("server: {}\r\n", value.to_str().unwrap_or_default()),
+            None => String::new(),
+        };
         let text = format!(
-            "HTTP/1.1 {} {}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            "HTTP/1.1 {} {}\r\ndate: {}\r\n{server}content-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             reject.status.as_str(),
             reject.status.canonical_reason().unwrap_or("Error"),
+            date.to_str().unwrap_or_default(),
             body.len()
         );
         self.exchange
@@ -282,7 +288,8 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
 
     fn start(&mut self, head: Head) {
         let facts = self.new_facts(&head);
-        self.exchange.restart(facts);
+        let received_at = Instant::now();
+        self.exchange.restart(facts, received_at);
         let body = match head.framing {
             Framing::None | Framing::Length(0) => BodyIn::Done,
             Framing::Length(n) => BodyIn::Length(n),
@@ -492,7 +499,8 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
 
     fn begin_upgrade(&mut self, head: Head, settings: Vec<u8>) {
         let facts = self.new_facts(&head);
-        self.exchange.restart(facts);
+        let received_at = Instant::now();
+        self.exchange.restart(facts, received_at);
         self.upgrade = Some(Box::new(Upgrade::new(head, settings)));
     }
 

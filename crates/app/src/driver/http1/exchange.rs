@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::task::Waker;
+use std::time::Instant;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use h2ring_conn::{ErrorCode, SendError, StreamId};
@@ -15,7 +16,7 @@ use http::{StatusCode, Version};
 use super::chunked::{encode_chunk, encode_last};
 use crate::runtime::ConnInfo;
 use crate::service::exchange::StreamIo;
-use crate::service::StreamError;
+use crate::service::{stamp, StreamError};
 
 /// Response octets buffered before a streaming writer must wait for the socket.
 pub const MAX_BUFFERED_RESPONSE: usize = 64 * 1024;
@@ -54,6 +55,8 @@ pub(crate) struct State {
     pub(crate) out: Out,
     /// Octets for the socket.
     pub(crate) wbuf: BytesMut,
+    /// When the request's head arrived: the clock read the response's `date` is for.
+    pub(crate) received_at: Instant,
     /// Request body octets delivered to the handler but not yet read.
     pub(crate) unread: usize,
     pub(crate) discard_body: bool,
@@ -64,18 +67,26 @@ pub(crate) struct State {
 /// One HTTP/1.1 connection's handler-facing state.
 pub(crate) struct Exchange {
     pub(crate) info: ConnInfo,
+    /// The `server` field of final responses without one (`None`: not sent).
+    server_header: Option<http::HeaderValue>,
     pub(crate) state: RefCell<State>,
     io_waker: Cell<Option<Waker>>,
 }
 
 impl Exchange {
-    pub(crate) fn new(info: ConnInfo, facts: RequestFacts) -> Self {
+    pub(crate) fn new(
+        info: ConnInfo,
+        facts: RequestFacts,
+        server_header: Option<http::HeaderValue>,
+    ) -> Self {
         Exchange {
             info,
+            server_header,
             state: RefCell::new(State {
                 facts,
                 out: Out::Head,
                 wbuf: BytesMut::new(),
+                received_at: Instant::now(),
                 unread: 0,
                 discard_body: false,
                 aborted: false,
@@ -84,10 +95,12 @@ impl Exchange {
         }
     }
 
-    /// Starts the next request on the same connection (output already flushed).
-    pub(crate) fn restart(&self, facts: RequestFacts) {
+    /// Starts the next request on the same connection (output already flushed), whose
+    /// head arrived at `received_at`.
+    pub(crate) fn restart(&self, facts: RequestFacts, received_at: Instant) {
         let mut s = self.state.borrow_mut();
         s.facts = facts;
+        s.received_at = received_at;
         s.out = Out::Head;
         s.unread = 0;
         s.discard_body = false;
@@ -156,6 +169,7 @@ fn put_status_line(out: &mut BytesMut, status: StatusCode) {
 /// handler's body length, not in the map), then the framing fields this exchange needs.
 fn write_final_head(
     s: &mut State,
+    server_header: Option<&http::HeaderValue>,
     status: StatusCode,
     headers: &HeaderMap,
     sized: Option<u64>,
@@ -197,6 +211,21 @@ fn write_final_head(
     }
     put_status_line(&mut s.wbuf, status);
     put_fields(&mut s.wbuf, headers);
+    // RFC 9110 §6.6.1: `date` on every final response, unless the handler set its own.
+    if headers.is_empty() || !headers.contains_key(header::DATE) {
+        stamp::with_date(s.received_at, |_, date| {
+            s.wbuf.put_slice(b"date: ");
+            s.wbuf.put_slice(date.as_bytes());
+            s.wbuf.put_slice(b"\r\n");
+        });
+    }
+    if let Some(server) = server_header {
+        if headers.is_empty() || !headers.contains_key(header::SERVER) {
+            s.wbuf.put_slice(b"server: ");
+            s.wbuf.put_slice(server.as_bytes());
+            s.wbuf.put_slice(b"\r\n");
+        }
+    }
     if let Some(n) = sized {
         // Formatting into the buffer allocates nothing.
         let _ = write!(s.wbuf, "content-length: {n}\r\n");
@@ -256,7 +285,7 @@ impl StreamIo for Exchange {
                 }
                 return Ok(());
             }
-            write_final_head(s, status, headers, None, end);
+            write_final_head(s, self.server_header.as_ref(), status, headers, None, end);
             Ok(())
         })
     }
@@ -276,7 +305,14 @@ impl StreamIo for Exchange {
             if s.out != Out::Head {
                 return Err(StreamError::Send(SendError::HeadAlreadySent));
             }
-            write_final_head(s, status, headers, Some(content_length), end);
+            write_final_head(
+                s,
+                self.server_header.as_ref(),
+                status,
+                headers,
+                Some(content_length),
+                end,
+            );
             Ok(())
         })
     }
@@ -398,11 +434,52 @@ mod tests {
                 keep_alive: true,
                 expect_continue: false,
             },
+            None,
         )
     }
 
+    /// The octets written, with the `date` field of a final head (checked for form)
+    /// taken out.
     fn take(x: &Exchange) -> String {
-        String::from_utf8(x.state.borrow_mut().wbuf.split().to_vec()).unwrap()
+        let out = String::from_utf8(x.state.borrow_mut().wbuf.split().to_vec()).unwrap();
+        match out.split_once("date: ") {
+            Some((before, after)) => {
+                let (date, rest) = after.split_at(29);
+                assert!(httpdate::parse_http_date(date).is_ok(), "{date}");
+                assert!(rest.starts_with("\r\n"), "{out}");
+                format!("{before}{}", &rest[2..])
+            }
+            None => out,
+        }
+    }
+
+    /// RFC 9110 §6.6.1: `date` on final heads only, the handler's own kept; `server` as
+    /// configured.
+    #[test]
+    fn final_heads_get_date_and_server_unless_the_handler_set_them() {
+        let mut x = exchange(Version::HTTP_11, false, false);
+        x.server_header = Some(http::HeaderValue::from_static("h2ring"));
+        let raw =
+            |x: &Exchange| String::from_utf8(x.state.borrow_mut().wbuf.split().to_vec()).unwrap();
+        x.send_head(ID, StatusCode::EARLY_HINTS, &HeaderMap::new(), false)
+            .unwrap();
+        assert_eq!(raw(&x), "HTTP/1.1 103 Early Hints\r\n\r\n");
+        x.send_head(ID, StatusCode::OK, &HeaderMap::new(), true)
+            .unwrap();
+        let out = raw(&x);
+        assert_eq!(out.matches("date: ").count(), 1, "{out}");
+        assert!(out.contains(" GMT\r\nserver: h2ring\r\n"), "{out}");
+        let x = exchange(Version::HTTP_11, false, false);
+        let mut own = HeaderMap::new();
+        own.insert(
+            header::DATE,
+            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+        );
+        x.send_head(ID, StatusCode::OK, &own, true).unwrap();
+        assert_eq!(
+            raw(&x),
+            "HTTP/1.1 200 OK\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\ncontent-length: 0\r\n\r\n"
+        );
     }
 
     const ID: StreamId = StreamId::new(1);

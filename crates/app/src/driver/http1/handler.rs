@@ -63,7 +63,7 @@ pub(crate) fn start<S: Service>(
     *request.version_mut() = head.version;
     *request.headers_mut() = head.headers;
     request.extensions_mut().insert(exchange.info);
-    let started = std::time::Instant::now();
+    let started = exchange.state.borrow().received_at;
     let cx = Context {
         shared: io.clone(),
         slot: slot.clone(),
