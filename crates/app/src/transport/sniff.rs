@@ -23,14 +23,9 @@ const SNIFF_CHUNK: usize = 16 * 1024;
 const MAX_FIRST_LINE: usize = 8 * 1024;
 
 /// What a port that speaks HTTP/2 answers to a first line that is neither the preface nor
-/// an HTTP/1.x request line: an empty SETTINGS frame (the server preface comes first,
-/// §3.4) and GOAWAY(PROTOCOL_ERROR) with last stream id 0 (§3.4: an invalid preface is a
-/// connection error of that type). 9 + 17 octets.
-pub const NOT_HTTP_ANSWER: [u8; 26] = [
-    0, 0, 0, 0x4, 0, 0, 0, 0, 0, // SETTINGS, empty
-    0, 0, 8, 0x7, 0, 0, 0, 0, 0, // GOAWAY, 8 octets, stream 0
-    0, 0, 0, 0, 0, 0, 0, 1, // last stream id 0, PROTOCOL_ERROR
-];
+/// an HTTP/1.x request line: GOAWAY(PROTOCOL_ERROR) after an empty SETTINGS (§3.4: an
+/// invalid preface is a connection error of that type).
+pub const NOT_HTTP_ANSWER: [u8; 26] = super::settings_then_goaway(0x1);
 
 /// What the first octets said.
 #[derive(Debug, PartialEq, Eq)]

@@ -33,15 +33,9 @@ pub struct Handshaken<T> {
     pub protocol: NegotiatedProtocol,
 }
 
-/// The server preface cut short (RFC 9113 §3.4: an empty SETTINGS first) followed by
-/// GOAWAY(last stream 0, INADEQUATE_SECURITY = 0xc), RFC 9113 §9.2.
+/// GOAWAY(INADEQUATE_SECURITY = 0xc) after an empty SETTINGS, RFC 9113 §9.2.
 pub fn inadequate_security_goaway() -> [u8; 26] {
-    [
-        0, 0, 0, 0x4, 0, 0, 0, 0, 0, // SETTINGS, no parameters
-        0, 0, 8, 0x7, 0, 0, 0, 0, 0, // GOAWAY on stream 0
-        0, 0, 0, 0, // last stream id 0
-        0, 0, 0, 0xc, // INADEQUATE_SECURITY
-    ]
+    super::super::settings_then_goaway(0xc)
 }
 
 /// Runs the server side of the handshake on `io` within `timeout`.
