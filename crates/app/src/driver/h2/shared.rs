@@ -121,6 +121,16 @@ impl ConnShared {
         }
     }
 
+    /// The connection, unless it is gone or (defensively) already borrowed.
+    fn borrow_conn(&self) -> Result<std::cell::RefMut<'_, Connection>, StreamError> {
+        if self.closed.get() {
+            return Err(StreamError::ConnectionClosed);
+        }
+        self.conn
+            .try_borrow_mut()
+            .map_err(|_| StreamError::ConnectionClosed)
+    }
+
     /// Runs `f` on the connection and wakes the I/O task. `Err` if the connection is gone
     /// or (defensively) already borrowed.
     fn with_conn<T>(
@@ -157,8 +167,14 @@ impl ConnShared {
             }
         });
     }
+}
 
-    pub(crate) fn send_head(
+impl StreamIo for ConnShared {
+    fn info(&self) -> ConnInfo {
+        self.info
+    }
+
+    fn send_head(
         &self,
         id: StreamId,
         status: StatusCode,
@@ -169,7 +185,7 @@ impl ConnShared {
             .map_err(StreamError::from)
     }
 
-    pub(crate) fn send_sized_head(
+    fn send_sized_head(
         &self,
         id: StreamId,
         status: StatusCode,
@@ -183,11 +199,11 @@ impl ConnShared {
         .map_err(StreamError::from)
     }
 
-    pub(crate) fn send_prepared_head(
+    fn send_prepared_head(
         &self,
         id: StreamId,
         status: StatusCode,
-        prepared: &crate::service::PreparedHead,
+        prepared: &PreparedHead,
         extra: &HeaderMap,
         end: bool,
     ) -> Result<(), StreamError> {
@@ -197,63 +213,44 @@ impl ConnShared {
         .map_err(StreamError::from)
     }
 
-    pub(crate) fn send_data(
-        &self,
-        id: StreamId,
-        data: Bytes,
-        end: bool,
-    ) -> Result<(), StreamError> {
+    fn send_data(&self, id: StreamId, data: Bytes, end: bool) -> Result<(), StreamError> {
         self.with_conn(|c, _| c.send_data(id, data, end))?
             .map_err(StreamError::from)
     }
 
-    pub(crate) fn send_trailers(
-        &self,
-        id: StreamId,
-        trailers: HeaderMap,
-    ) -> Result<(), StreamError> {
+    fn send_trailers(&self, id: StreamId, trailers: HeaderMap) -> Result<(), StreamError> {
         self.with_conn(|c, _| c.send_trailers(id, trailers))?
             .map_err(StreamError::from)
     }
 
     /// A query: no output is produced, so the I/O task is not woken.
-    pub(crate) fn send_capacity(&self, id: StreamId) -> Result<usize, StreamError> {
+    fn send_capacity(&self, id: StreamId) -> Result<usize, StreamError> {
         self.borrow_conn()?
             .send_capacity(id)
             .map_err(StreamError::from)
     }
 
-    /// The connection, unless it is gone or (defensively) already borrowed.
-    fn borrow_conn(&self) -> Result<std::cell::RefMut<'_, Connection>, StreamError> {
-        if self.closed.get() {
-            return Err(StreamError::ConnectionClosed);
-        }
-        self.conn
-            .try_borrow_mut()
-            .map_err(|_| StreamError::ConnectionClosed)
-    }
-
-    pub(crate) fn consume(&self, id: StreamId, n: usize) {
+    fn consume(&self, id: StreamId, n: usize) {
         let _ = self.with_conn(|c, _| c.consume(id, n));
     }
 
-    pub(crate) fn body_wanted(&self, id: StreamId) {
+    fn body_wanted(&self, id: StreamId) {
         let _ = self.with_conn(|c, now| c.body_wanted(id, now));
     }
 
-    pub(crate) fn discard_body(&self, id: StreamId) {
+    fn discard_body(&self, id: StreamId) {
         let _ = self.with_conn(|c, now| c.discard_body(id, now));
     }
 
-    pub(crate) fn reset(&self, id: StreamId, code: ErrorCode) {
+    fn reset(&self, id: StreamId, code: ErrorCode) {
         let _ = self.with_conn(|c, now| c.reset(id, code, now));
     }
 
-    pub(crate) fn can_push(&self) -> bool {
+    fn can_push(&self) -> bool {
         !self.closed.get() && self.conn.try_borrow().is_ok_and(|c| c.can_push())
     }
 
-    pub(crate) fn push(
+    fn push(
         &self,
         parent: StreamId,
         uri: http::Uri,
@@ -262,72 +259,5 @@ impl ConnShared {
         self.with_conn(|c, _| c.push_promise(parent, http::Method::GET, uri, headers))?
             .map(|id| id.value())
             .map_err(StreamError::from)
-    }
-}
-
-impl StreamIo for ConnShared {
-    fn info(&self) -> ConnInfo {
-        self.info
-    }
-    fn send_head(
-        &self,
-        id: StreamId,
-        status: StatusCode,
-        headers: &HeaderMap,
-        end: bool,
-    ) -> Result<(), StreamError> {
-        ConnShared::send_head(self, id, status, headers, end)
-    }
-    fn send_sized_head(
-        &self,
-        id: StreamId,
-        status: StatusCode,
-        headers: &HeaderMap,
-        content_length: u64,
-        end: bool,
-    ) -> Result<(), StreamError> {
-        ConnShared::send_sized_head(self, id, status, headers, content_length, end)
-    }
-    fn send_prepared_head(
-        &self,
-        id: StreamId,
-        status: StatusCode,
-        prepared: &PreparedHead,
-        extra: &HeaderMap,
-        end: bool,
-    ) -> Result<(), StreamError> {
-        ConnShared::send_prepared_head(self, id, status, prepared, extra, end)
-    }
-    fn send_data(&self, id: StreamId, data: Bytes, end: bool) -> Result<(), StreamError> {
-        ConnShared::send_data(self, id, data, end)
-    }
-    fn send_trailers(&self, id: StreamId, trailers: HeaderMap) -> Result<(), StreamError> {
-        ConnShared::send_trailers(self, id, trailers)
-    }
-    fn send_capacity(&self, id: StreamId) -> Result<usize, StreamError> {
-        ConnShared::send_capacity(self, id)
-    }
-    fn consume(&self, id: StreamId, n: usize) {
-        ConnShared::consume(self, id, n)
-    }
-    fn body_wanted(&self, id: StreamId) {
-        ConnShared::body_wanted(self, id)
-    }
-    fn discard_body(&self, id: StreamId) {
-        ConnShared::discard_body(self, id)
-    }
-    fn reset(&self, id: StreamId, code: ErrorCode) {
-        ConnShared::reset(self, id, code)
-    }
-    fn can_push(&self) -> bool {
-        ConnShared::can_push(self)
-    }
-    fn push(
-        &self,
-        parent: StreamId,
-        uri: http::Uri,
-        headers: HeaderMap,
-    ) -> Result<u32, StreamError> {
-        ConnShared::push(self, parent, uri, headers)
     }
 }
