@@ -74,8 +74,8 @@ impl Server {
         F: Fn(&CoreContext) -> S + Send + Sync + 'static,
         S: Service,
     {
+        // Validated by `ServerBuilder::build`, the only way to a `Server`.
         let config = self.config;
-        config.validate()?;
         let cores = config.cores.resolve(&available_cores()?)?;
         let hub = MetricsHub::new(cores.len());
         let (admin_fd, admin_addr) = match config.metrics_addr {
