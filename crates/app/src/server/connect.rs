@@ -16,34 +16,25 @@ use bytes::BytesMut;
 use super::protocols::Protocols;
 use crate::driver::{h2, http1};
 use crate::runtime::{ConnInfo, ConnectionFn, ConnectionFuture, CoreContext};
-use crate::service::exchange::CoreServices;
+use crate::service::exchange::{CoreServices, CoreSettings};
 use crate::service::{ConnState, Context, Request, Response, Service};
 use crate::transport::sniff::{sniff, Sniffed, NOT_HTTP_ANSWER};
 use crate::transport::tls::{handshake, NegotiatedProtocol, TlsAcceptor, TlsInfo};
-use crate::Http2Config;
-
-/// What one core's connections share besides the service: its HTTP/2 settings (normalized
-/// once) and handler cap.
-pub(crate) struct CoreLimits {
-    pub(crate) http2: Rc<Http2Config>,
-    pub(crate) max_handlers: usize,
-    /// What the cleartext listeners speak.
-    pub(crate) protocols: Protocols,
-    pub(crate) server_header: Option<http::HeaderValue>,
-}
 
 /// Builds the per-core connection callback serving `service` over HTTP/2 and HTTP/1.1,
-/// over TLS when `tls` is given, else in cleartext.
+/// over TLS when `tls` is given, else in cleartext speaking `protocols`.
 pub(crate) fn connection_fn<S: Service>(
     core: &CoreContext,
     service: S,
-    limits: CoreLimits,
+    settings: CoreSettings,
+    protocols: Protocols,
     tls: Option<&TlsAcceptor>,
 ) -> ConnectionFn {
     let shared = Rc::new(PerCore {
         service: Rc::new(service),
         core: core.clone(),
-        limits,
+        settings: Rc::new(settings),
+        protocols,
         handlers: Rc::new(Cell::new(0)),
         tls: tls.map(|a| (a.for_core(), a.handshake_timeout())),
     });
@@ -54,7 +45,9 @@ pub(crate) fn connection_fn<S: Service>(
 struct PerCore<S> {
     service: Rc<S>,
     core: CoreContext,
-    limits: CoreLimits,
+    settings: Rc<CoreSettings>,
+    /// What the cleartext listeners speak.
+    protocols: Protocols,
     handlers: Rc<Cell<usize>>,
     tls: Option<(Arc<rustls::ServerConfig>, Duration)>,
 }
@@ -75,10 +68,8 @@ impl<S: Service> PerCore<S> {
         Rc::new(CoreServices {
             service,
             core: self.core.clone(),
-            http2: self.limits.http2.clone(),
+            settings: self.settings.clone(),
             handlers: self.handlers.clone(),
-            max_handlers: self.limits.max_handlers,
-            server_header: self.limits.server_header.clone(),
         })
     }
 }
@@ -169,9 +160,9 @@ fn serve_cleartext<S: Service>(
     per_core: Rc<PerCore<S>>,
 ) -> ConnectionFuture {
     Handoff::boxed(async move {
-        let timeout = per_core.limits.http2.preface_timeout;
+        let timeout = per_core.settings.http2.preface_timeout;
         let services = per_core.services();
-        let protocols = per_core.limits.protocols;
+        let protocols = per_core.protocols;
         let sniffed = match (protocols.http1(), protocols.h2c()) {
             // HTTP/2 only: the connection checks the preface itself and closes on
             // anything else (RFC 9113 §3.4), no HTTP/1.1 answer.

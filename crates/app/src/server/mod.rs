@@ -16,10 +16,11 @@ pub use self::builder::{Cores, ServerBuilder, ServerConfig};
 pub use self::protocols::{ParseProtocolsError, Protocols};
 
 use self::builder::available_cores;
-use self::connect::{connection_fn, CoreLimits};
+use self::connect::connection_fn;
 use crate::error::{StartError, TlsError};
 use crate::metrics::MetricsHub;
 use crate::runtime::{self, CoreContext, Runtime, ShutdownHandle, ShutdownSummary};
+use crate::service::exchange::CoreSettings;
 use crate::service::Service;
 use crate::transport::tls::TlsAcceptor;
 
@@ -100,13 +101,12 @@ impl Server {
                     spawn_admin(core, fd, admin_hub.clone());
                 }
             }
-            let limits = CoreLimits {
+            let settings = CoreSettings {
                 http2: Rc::new(http2.clone()),
                 max_handlers,
-                protocols,
                 server_header: server_header.clone(),
             };
-            connection_fn(core, factory(core), limits, tls.as_deref())
+            connection_fn(core, factory(core), settings, protocols, tls.as_deref())
         };
         let publish_interval = admin_addr.map(|_| config.metrics_publish_interval);
         let runtime = runtime::start(

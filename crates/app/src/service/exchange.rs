@@ -75,18 +75,23 @@ pub(crate) trait StreamIo {
     ) -> Result<u32, StreamError>;
 }
 
-/// What a driver needs from the core: the service, the core's context, the HTTP/2
-/// settings every connection on the core shares (normalized once), the per-core count
-/// of running handlers with its cap (Go's unimplemented MaxHandlers), and the `server`
-/// field responses get.
-pub(crate) struct CoreServices<S> {
-    pub(crate) service: Rc<S>,
-    pub(crate) core: CoreContext,
+/// The settings every connection on one core shares, made once per core.
+pub(crate) struct CoreSettings {
+    /// HTTP/2 settings, normalized.
     pub(crate) http2: Rc<Http2Config>,
-    pub(crate) handlers: Rc<Cell<usize>>,
+    /// The cap on running handlers (Go's unimplemented MaxHandlers).
     pub(crate) max_handlers: usize,
     /// The `server` field of every final response without one (`None`: not sent).
     pub(crate) server_header: Option<http::HeaderValue>,
+}
+
+/// What a driver needs from the core: the service, the core's context, the core's
+/// settings, and the per-core count of running handlers.
+pub(crate) struct CoreServices<S> {
+    pub(crate) service: Rc<S>,
+    pub(crate) core: CoreContext,
+    pub(crate) settings: Rc<CoreSettings>,
+    pub(crate) handlers: Rc<Cell<usize>>,
 }
 
 /// The body of one request as it arrives, waiting for the handler to read it.

@@ -110,7 +110,7 @@ fn start_request<S: Service>(
     }
 
     // Per-core cap on running handlers: refuse retry-safely (RFC 9113 §8.7).
-    if core.handlers.get() >= core.max_handlers {
+    if core.handlers.get() >= core.settings.max_handlers {
         shared.reset(id, ErrorCode::RefusedStream);
         core.core.metrics().error(ErrorCode::RefusedStream.to_u32());
         return;

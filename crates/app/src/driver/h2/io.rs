@@ -108,7 +108,7 @@ where
     S: Service,
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::new(Rc::clone(&services.http2), Instant::now());
+    let conn = Connection::new(Rc::clone(&services.settings.http2), Instant::now());
     serve(stream, read_ahead, conn, info, services)
 }
 
@@ -131,7 +131,7 @@ where
 {
     let now = Instant::now();
     let mut conn = conn;
-    conn.set_server_header(services.server_header.as_ref());
+    conn.set_server_header(services.settings.server_header.as_ref());
     let shared = Rc::new(ConnShared::new(conn, info, now));
     drive(stream, read_ahead, shared, info, services, now)
 }
@@ -156,7 +156,7 @@ async fn drive<S, T>(
         timer: None,
         write_blocked_since: None,
         write_budget: MIN_WRITE_BUDGET,
-        write_timeout: services.http2.write_timeout,
+        write_timeout: services.settings.http2.write_timeout,
         shutdown: Some(Box::pin(services.core.shutdown_started())),
         cancelled: Vec::new(),
         busy_at: now,

@@ -99,7 +99,11 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
             stream,
             rbuf,
             services,
-            exchange: Rc::new(Exchange::new(info, facts, services.server_header.clone())),
+            exchange: Rc::new(Exchange::new(
+                info,
+                facts,
+                services.settings.server_header.clone(),
+            )),
             tls,
             h2c: h2c && !tls,
             eof: false,
@@ -255,7 +259,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
         self.closing = true;
         let body = format!("{}\n", reject.reason);
         let date = stamp::with_date(Instant::now(), |_, date| date.clone());
-        let server = match &self.services.server_header {
+        let server = match &self.services.settings.server_header {
             Some(value) => format!("server: {}\r\n", value.to_str().unwrap_or_default()),
             None => String::new(),
         };

@@ -47,7 +47,7 @@ pub(crate) fn start<S: Service>(
     body_end: bool,
     tls: bool,
 ) -> Result<Option<glommio::Task<()>>, Refused> {
-    if services.handlers.get() >= services.max_handlers {
+    if services.handlers.get() >= services.settings.max_handlers {
         return Err(Refused);
     }
     let uri = effective_uri(&head, tls);

@@ -58,7 +58,7 @@ where
         }
         Outcome::Upgrade(upgrade, rest) => {
             let (head, settings, body) = upgrade.into_h2();
-            let config = (*services.http2).clone();
+            let config = (*services.settings.http2).clone();
             match Connection::new_upgraded(config, Instant::now(), &settings, head, body) {
                 Ok(conn) => Some(Upgraded {
                     stream,
