@@ -96,13 +96,25 @@ pub(crate) fn handle<'s, S: Service, I: StreamIo + 'static>(
 ) -> impl Future<Output = StatusCode> + 'static + use<'s, S, I> {
     let call = std::panic::catch_unwind(AssertUnwindSafe(|| service.call(request, cx)));
     async move {
+        let mut waited = false;
         let outcome = match call {
-            Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+            Ok(fut) => {
+                let mut fut = std::pin::pin!(AssertUnwindSafe(fut).catch_unwind());
+                std::future::poll_fn(|task_cx| {
+                    let poll = fut.as_mut().poll(task_cx);
+                    waited |= poll.is_pending();
+                    poll
+                })
+                .await
+            }
             Err(panic) => Err(panic),
         };
-        // The handler may have waited: its response's `date` is for now, not for the
-        // turn that decoded the request (whose clock the driver passes on).
-        stamp::refresh(std::time::Instant::now());
+        // A handler that waited answers later than the turn that decoded its request
+        // (whose clock the driver passed on): its `date` is for now. One that was ready
+        // at once needs no clock read (about 20 ns each, per response).
+        if waited {
+            stamp::refresh(std::time::Instant::now());
+        }
         target.finish(outcome.map_err(drop))
     }
 }
