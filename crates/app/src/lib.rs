@@ -67,7 +67,7 @@
 
 mod driver;
 mod error;
-mod metrics;
+pub mod metrics;
 mod runtime;
 mod server;
 mod service;

@@ -71,9 +71,9 @@ impl TestServer {
         }
     }
 
-    /// The metrics admin address, when enabled.
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.running.as_ref().and_then(|r| r.metrics_addr())
+    /// The admin address, when enabled.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.running.as_ref().and_then(|r| r.admin_addr())
     }
 
     /// Starts graceful shutdown and waits (bounded) for the summary.
