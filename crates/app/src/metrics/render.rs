@@ -67,8 +67,16 @@ fn render_counters(out: &mut String, m: &MetricsSnapshot) {
             "Tasks spawned for requests (Context::spawn) that panicked; each cost its stream.",
             m.handler_panics,
         ),
-        ("h2ring_bytes_received_total", "Bytes received.", m.bytes_in),
-        ("h2ring_bytes_sent_total", "Bytes sent.", m.bytes_out),
+        (
+            "h2ring_bytes_received_total",
+            "HTTP/2 octets received, added when each connection closes.",
+            m.bytes_in,
+        ),
+        (
+            "h2ring_bytes_sent_total",
+            "HTTP/2 octets sent, added when each connection closes.",
+            m.bytes_out,
+        ),
     ];
     for (name, help, value) in counters {
         scalar(out, name, "counter", help, value);
