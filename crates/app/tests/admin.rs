@@ -286,3 +286,21 @@ fn handler_registered_metrics_are_rendered_per_core() {
     }
     stop(running);
 }
+
+#[test]
+fn an_admin_request_head_past_8_kib_is_431() {
+    let server = TestServer::start(admin_builder(1), hello);
+    let mut s = TcpStream::connect(server.admin_addr().unwrap()).unwrap();
+    s.set_read_timeout(Some(STEP_TIMEOUT)).unwrap();
+    // Exactly the 8 KiB the endpoint reads, with no end of head in it: nothing is left
+    // unread, so the close after the answer is clean.
+    let mut head = b"GET /metrics HTTP/1.1\r\nx-pad: ".to_vec();
+    head.resize(8 * 1024, b'a');
+    s.write_all(&head).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(
+        out.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{out}"
+    );
+}
