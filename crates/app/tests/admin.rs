@@ -172,6 +172,8 @@ fn readyz_turns_503_when_the_drain_starts_while_a_request_is_in_flight() {
     let (status, body) = client.join().unwrap();
     assert_eq!((status, body.as_slice()), (200, &b"finished"[..]));
     running.join();
+    // The endpoint stopped with the core: nothing listens there any more.
+    assert!(TcpStream::connect(admin).is_err(), "admin still listening");
 }
 
 /// `(le, cumulative count)` of every bucket line of `series` with `labels`.
