@@ -78,6 +78,8 @@ pub enum ConfigError {
     ZeroPreemptTimer,
     /// `Http2Config::max_concurrent_streams` of 0 (no request could ever be served).
     ZeroMaxConcurrentStreams,
+    /// `ServerConfig::admin_max_connections` of 0 (no probe could ever be answered).
+    ZeroAdminConnections,
 }
 
 impl fmt::Display for ConfigError {
@@ -90,6 +92,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Backlog => "listen backlog must be between 1 and 2147483647",
             ConfigError::ZeroPreemptTimer => "preempt timer must be positive",
             ConfigError::ZeroMaxConcurrentStreams => "max concurrent streams must be at least 1",
+            ConfigError::ZeroAdminConnections => "max admin connections must be at least 1",
         })
     }
 }

@@ -28,6 +28,9 @@
 //! - Settings: [`ServerBuilder`] for the server, [`Http2Config`] for each HTTP/2
 //!   connection (the sans-IO `h2ring-conn` crate's limits, windows and timeouts).
 //!   [`static_files`] is the file server the `h2ring` binary runs.
+//! - Operations: [`ServerBuilder::admin_addr`] serves `/metrics` (Prometheus), `/healthz`
+//!   and `/readyz` (503 once a drain starts); a factory adds its own per-core series with
+//!   [`CoreContext::counter`] and [`CoreContext::histogram`] ([`metrics`]).
 //!
 //! ```no_run
 //! use std::cell::Cell;
@@ -67,7 +70,7 @@
 
 mod driver;
 mod error;
-mod metrics;
+pub mod metrics;
 mod runtime;
 mod server;
 mod service;

@@ -169,3 +169,123 @@ fn serves_then_sigterm_prints_one_summary_and_exits_0() {
         .unwrap();
     assert_eq!(stderr, "");
 }
+
+/// `--admin-addr` (and its old name `--metrics-addr`) serves the probes and the scrape;
+/// the binary says where on its second line.
+#[test]
+fn admin_addr_serves_probes_and_metrics_to_curl() {
+    for flag in ["--admin-addr", "--metrics-addr"] {
+        let mut bin = support::Binary::start(&["--cores", "1", flag, "127.0.0.1:0"]);
+        let mut line = String::new();
+        bin.stdout.read_line(&mut line).unwrap();
+        let admin = line
+            .strip_prefix("h2ring: admin endpoint on http://")
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{line}"))
+            .to_string();
+        support::curl(&["--http2-prior-knowledge", &format!("http://{}/", bin.addr)]);
+        assert_eq!(support::curl(&[&format!("http://{admin}/healthz")]), "ok\n");
+        assert_eq!(
+            support::curl(&[&format!("http://{admin}/readyz")]),
+            "ready\n"
+        );
+        let page = support::curl(&[&format!("http://{admin}/metrics")]);
+        let count = "h2ring_request_duration_seconds_count{core=\"";
+        let h2_count = page
+            .lines()
+            .find(|l| l.starts_with(count) && l.contains("protocol=\"h2\""))
+            .unwrap_or_else(|| panic!("{page}"));
+        assert!(h2_count.ends_with("} 1"), "{h2_count}");
+        bin.sigterm();
+        assert_eq!(bin.wait(Duration::from_secs(20)).0, Some(0));
+    }
+}
+
+/// Starts the binary with `args` and `env` (RUST_LOG and NO_COLOR otherwise unset), stops
+/// it with SIGTERM and returns its stderr, a pipe here.
+fn stderr_of_a_run(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut bin = support::Binary::start_with(&[&["--cores", "1"][..], args].concat(), |c| {
+        c.env_remove("RUST_LOG").env_remove("NO_COLOR");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+    });
+    let mut stderr = bin.child.stderr.take().unwrap();
+    bin.sigterm();
+    assert_eq!(bin.wait(Duration::from_secs(20)).0, Some(0));
+    let mut text = String::new();
+    stderr.read_to_string(&mut text).unwrap();
+    text
+}
+
+/// SIGTERM logs `shutting down gracefully` at info: shown when RUST_LOG asks for info,
+/// hidden under the default `warn` and under an explicit `--log`, which beats RUST_LOG.
+/// Stderr is a pipe, so the line carries no ANSI colour codes.
+#[test]
+fn rust_log_is_honoured_and_piped_stderr_has_no_ansi() {
+    let info = stderr_of_a_run(&[], &[("RUST_LOG", "info")]);
+    assert!(info.contains("shutting down gracefully"), "{info:?}");
+    assert!(!info.contains('\u{1b}'), "ANSI escape in {info:?}");
+    let directive = stderr_of_a_run(&[], &[("RUST_LOG", "h2ring=info")]);
+    assert!(
+        directive.contains("shutting down gracefully"),
+        "{directive:?}"
+    );
+    let default = stderr_of_a_run(&[], &[]);
+    assert!(!default.contains("shutting down"), "{default:?}");
+    let flag = stderr_of_a_run(&["--log", "warn"], &[("RUST_LOG", "info")]);
+    assert!(!flag.contains("shutting down"), "{flag:?}");
+}
+
+#[test]
+fn invalid_rust_log_exits_1_naming_it() {
+    let out = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--cores", "1"])
+        .env("RUST_LOG", "[[[")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("h2ring: error: invalid RUST_LOG '[[[': "),
+        "{stderr}"
+    );
+}
+
+/// The content types curl sees for the extensions the old 31-entry table lacked or got
+/// wrong, and a few it had.
+#[test]
+fn content_types_come_from_the_full_mime_table() {
+    let dir = support::TempDir::new("mime");
+    let cases = [
+        ("site.webmanifest", "application/manifest+json"),
+        ("app.js.map", "application/json"),
+        ("live.m3u8", "application/vnd.apple.mpegurl"),
+        ("seg-1.m4s", "video/iso.segment"),
+        ("module.wasm", "application/wasm"),
+        ("photo.avif", "image/avif"),
+        ("app.mjs", "text/javascript; charset=utf-8"),
+        ("index.html", "text/html; charset=utf-8"),
+        ("event.ics", "text/calendar; charset=utf-8"),
+        ("blob.unknown-ext", "application/octet-stream"),
+    ];
+    for (name, _) in cases {
+        dir.file(name, b"x");
+    }
+    let root = dir.path().to_str().unwrap();
+    let bin = support::Binary::start(&["--cores", "1", "--root", root]);
+    for (name, expected) in cases {
+        let url = format!("http://{}/{name}", bin.addr);
+        let ty = support::curl(&[
+            "--http2-prior-knowledge",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{content_type}",
+            &url,
+        ]);
+        assert_eq!(ty, expected, "{name}");
+    }
+    bin.sigterm();
+    assert_eq!(bin.wait(Duration::from_secs(20)).0, Some(0));
+}

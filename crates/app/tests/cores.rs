@@ -87,7 +87,7 @@ fn both_cores_serve_h2_and_a_connection_stays_on_one_thread() {
 #[test]
 fn metrics_count_h2_requests_by_class() {
     let server = TestServer::start(
-        builder(1).metrics_addr(Some("127.0.0.1:0".parse().unwrap())),
+        builder(1).admin_addr(Some("127.0.0.1:0".parse().unwrap())),
         |_| {
             h2ring::service_fn(|req: Request, _cx: Context| async move {
                 if req.uri().path() == "/missing" {
@@ -98,7 +98,7 @@ fn metrics_count_h2_requests_by_class() {
             })
         },
     );
-    let metrics = server.metrics_addr().unwrap();
+    let metrics = server.admin_addr().unwrap();
     block_on(STEP_TIMEOUT, async {
         let mut client = h2_connect(server.addr).await;
         for _ in 0..25 {

@@ -404,7 +404,7 @@ fn metrics_endpoint_serves_merged_counters() {
     let running = Server::builder()
         .listen("127.0.0.1:0".parse().unwrap())
         .cores(Cores::List(cores))
-        .metrics_addr(Some("127.0.0.1:0".parse().unwrap()))
+        .admin_addr(Some("127.0.0.1:0".parse().unwrap()))
         .build()
         .unwrap()
         .start(hello_factory)
@@ -413,7 +413,7 @@ fn metrics_endpoint_serves_merged_counters() {
     for _ in 0..10 {
         assert!(http1_get(addr, "/").ends_with("hi"));
     }
-    let metrics = running.metrics_addr().unwrap();
+    let metrics = running.admin_addr().unwrap();
     // Other cores publish once per second; wait for both to report.
     let deadline = Instant::now() + Duration::from_secs(5);
     let body = loop {

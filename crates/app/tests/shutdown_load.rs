@@ -4,6 +4,8 @@
 
 mod support;
 
+use std::io::BufRead;
+
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,14 +99,20 @@ struct SigtermRun {
 fn sigterm_mid_run() -> SigtermRun {
     let metrics = free_port();
     let metrics_arg = metrics.to_string();
-    let bin = Binary::start(&[
+    let mut bin = Binary::start(&[
         "--cores",
         "1",
         "--drain-timeout",
         "5",
-        "--metrics-addr",
+        "--admin-addr",
         &metrics_arg,
     ]);
+    let mut admin_line = String::new();
+    bin.stdout.read_line(&mut admin_line).unwrap();
+    assert!(
+        admin_line.starts_with(&format!("h2ring: admin endpoint on http://{metrics} ")),
+        "{admin_line}"
+    );
     // Far more requests than can finish before the SIGTERM below.
     let h2load = spawn_h2load(&format!("http://{}/", bin.addr), "2000000");
     let served_some = wait_until(STEP_TIMEOUT, || {

@@ -2,7 +2,7 @@
 //! shutdown and force-close signals, and the `CoreContext` handed to the
 //! per-core connection factory.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -12,7 +12,8 @@ use std::time::Duration;
 use glommio::TaskQueueHandle;
 
 use super::event::{LocalEvent, Notify};
-use crate::metrics::CoreMetrics;
+use super::shutdown::WeakShutdown;
+use crate::metrics::{CoreMetrics, Counter, Histogram};
 
 /// Bits of a `conn_id` reserved for the per-core sequence number; the core's
 /// index fills the bits above, so ids are unique server-wide without any
@@ -56,6 +57,14 @@ pub(crate) struct CoreState {
     pub params: CoreParams,
     pub shutdown: Rc<LocalEvent>,
     pub force: Rc<LocalEvent>,
+    /// Fires once the core has drained, just before it stops: the end of its service tasks.
+    pub stopped: Rc<LocalEvent>,
+    /// Tasks that run until `stopped` (the admin endpoint, metrics publication); the core
+    /// waits for them after draining.
+    pub service_tasks: RefCell<Vec<glommio::Task<()>>>,
+    /// The server-wide shutdown, which is set the moment it is asked for, before this
+    /// core's `shutdown` event (woken through io_uring) fires.
+    pub server_shutdown: WeakShutdown,
     pub active: Cell<usize>,
     pub changed: Notify,
     next_seq: Cell<u64>,
@@ -63,15 +72,19 @@ pub(crate) struct CoreState {
 }
 
 impl CoreState {
-    pub fn new(params: CoreParams) -> Rc<Self> {
+    pub fn new(params: CoreParams, server_shutdown: WeakShutdown) -> Rc<Self> {
+        let metrics = CoreMetrics::new(params.cpu);
         Rc::new(CoreState {
             params,
             shutdown: LocalEvent::new(),
             force: LocalEvent::new(),
+            stopped: LocalEvent::new(),
+            service_tasks: RefCell::new(Vec::new()),
+            server_shutdown,
             active: Cell::new(0),
             changed: Notify::default(),
             next_seq: Cell::new(0),
-            metrics: CoreMetrics::default(),
+            metrics,
         })
     }
 
@@ -144,9 +157,11 @@ impl CoreContext {
         self.state.params.handler_queue
     }
 
-    /// Whether graceful shutdown has begun on this core.
+    /// Whether graceful shutdown has begun: true from the moment
+    /// [`ServerHandle::shutdown`](crate::ServerHandle::shutdown) (or SIGTERM) asks for it,
+    /// even before this core's listeners have closed.
     pub fn is_shutting_down(&self) -> bool {
-        self.state.shutdown.is_fired()
+        self.state.shutdown.is_fired() || self.state.server_shutdown.is_started()
     }
 
     /// Completes when graceful shutdown begins: the listeners are closed
@@ -158,6 +173,56 @@ impl CoreContext {
     /// This core's metrics counters.
     pub(crate) fn metrics(&self) -> &CoreMetrics {
         &self.state.metrics
+    }
+
+    /// Registers the counter `name` on this core (or returns the one registered under it
+    /// before) for `/metrics` to render as `name{core="…"}`. Call it in the service
+    /// factory, once per core, and clone the [`Counter`] into the service: incrementing it
+    /// is a plain write to a per-core cell. See [`crate::metrics`] for an example.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is not a Prometheus metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`), starts with
+    /// the server's own `h2ring_` prefix, or names a histogram: a programming error, like
+    /// `HeaderName::from_static` with a bad name.
+    pub fn counter(&self, name: &'static str, help: &'static str) -> Counter {
+        match self.state.metrics.custom().counter(name, help) {
+            Ok(counter) => counter,
+            Err(refusal) => panic!("{refusal}"),
+        }
+    }
+
+    /// Registers the histogram `name` on this core with the finite, strictly increasing
+    /// bucket upper bounds `buckets` (`+Inf` is implicit), or returns the one registered
+    /// under it before (whose buckets stay). `/metrics` renders `name_bucket{core="…",
+    /// le="…"}`, `name_sum` and `name_count`. See [`crate::metrics`] for an example.
+    ///
+    /// # Panics
+    ///
+    /// As [`counter`](Self::counter) for the name, and if `buckets` is not finite and
+    /// strictly increasing.
+    pub fn histogram(&self, name: &'static str, help: &'static str, buckets: &[f64]) -> Histogram {
+        match self.state.metrics.custom().histogram(name, help, buckets) {
+            Ok(histogram) => histogram,
+            Err(refusal) => panic!("{refusal}"),
+        }
+    }
+
+    /// Completes once this core has drained and is about to stop.
+    pub(crate) fn stopped(&self) -> impl Future<Output = ()> + 'static {
+        self.state.stopped.wait()
+    }
+
+    /// Runs `job` in the handler queue; the core waits for it after draining, so `job`
+    /// must end on [`stopped`](Self::stopped). It may outlive the listeners (the admin
+    /// endpoint answers `/readyz` with 503 during the drain).
+    pub(crate) fn spawn_service_task(
+        &self,
+        job: impl Future<Output = ()> + 'static,
+    ) -> glommio::Result<(), ()> {
+        let task = glommio::spawn_local_into(job, self.state.params.handler_queue)?;
+        self.state.service_tasks.borrow_mut().push(task);
+        Ok(())
     }
 
     /// Connections currently open on this core.

@@ -120,14 +120,17 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<std::io::Result<()>>) -
         Latency::NotImportant,
         "h2ring-handlers",
     );
-    let state = CoreState::new(CoreParams {
-        index: setup.index,
-        cpu: setup.cpu,
-        max_connections: setup.max_connections,
-        accept_backoff: setup.accept_backoff,
-        conn_queue,
-        handler_queue,
-    });
+    let state = CoreState::new(
+        CoreParams {
+            index: setup.index,
+            cpu: setup.cpu,
+            max_connections: setup.max_connections,
+            accept_backoff: setup.accept_backoff,
+            conn_queue,
+            handler_queue,
+        },
+        setup.stop_all.clone(),
+    );
     let on_conn = (setup.factory)(&CoreContext {
         state: Rc::clone(&state),
     });
@@ -151,7 +154,9 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<std::io::Result<()>>) -
     }
     if let Some(every) = setup.publish_interval {
         let job = publish_periodically(Rc::clone(&state), setup.hub.clone(), every);
-        tasks.extend(glommio::spawn_local_into(job, handler_queue).ok());
+        if let Ok(task) = glommio::spawn_local_into(job, handler_queue) {
+            state.service_tasks.borrow_mut().push(task);
+        }
     }
     let _ = ready.send(Ok(()));
     drop(ready);
@@ -162,6 +167,12 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<std::io::Result<()>>) -
         task.await;
     }
     drain(&state, setup.drain_timeout).await;
+    // Service tasks (the admin endpoint, publication) ran through the drain; end them.
+    state.stopped.fire();
+    let service_tasks = std::mem::take(&mut *state.service_tasks.borrow_mut());
+    for task in service_tasks {
+        task.await;
+    }
     let snapshot = state.metrics.snapshot();
     setup.hub.publish(setup.index, snapshot.clone());
     snapshot
@@ -189,11 +200,11 @@ async fn drain(state: &CoreState, deadline: Duration) {
     }
 }
 
-/// Keeps this core's slot in the hub fresh for the admin endpoint.
+/// Keeps this core's slot in the hub fresh for the admin endpoint, through the drain.
 async fn publish_periodically(state: Rc<CoreState>, hub: MetricsHub, every: Duration) {
     loop {
         let stop = async {
-            state.shutdown.wait().await;
+            state.stopped.wait().await;
             true
         };
         let tick = async {

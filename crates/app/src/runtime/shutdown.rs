@@ -84,6 +84,14 @@ impl ShutdownHandle {
 pub(crate) struct WeakShutdown(Weak<Inner>);
 
 impl WeakShutdown {
+    /// Whether shutdown was asked for; also true once every strong handle is gone (which
+    /// closes the trigger, so shutdown is under way).
+    pub(crate) fn is_started(&self) -> bool {
+        self.0
+            .upgrade()
+            .is_none_or(|inner| inner.started.load(Ordering::SeqCst))
+    }
+
     /// Starts graceful shutdown, unless it already happened.
     pub(crate) fn shutdown(&self) {
         if let Some(inner) = self.0.upgrade() {

@@ -32,6 +32,11 @@ const DEFAULT_PREEMPT_TIMER: Duration = Duration::from_millis(10);
 const DEFAULT_SERVER_HEADER: &str = "h2ring";
 /// How often each core publishes its metrics snapshot for the admin endpoint.
 const DEFAULT_METRICS_PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
+/// Default cap on open admin connections: scrapers and probes are few, so a handful
+/// served at once is plenty, and a flood cannot take more than this from core 0.
+const DEFAULT_ADMIN_MAX_CONNECTIONS: usize = 16;
+/// Default time an admin client has to send its whole request head.
+const DEFAULT_ADMIN_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Which CPU cores get an executor.
 ///
@@ -126,8 +131,15 @@ pub struct ServerConfig {
     /// at once). Spinning trades CPU for latency: a request that arrives within the spin
     /// skips a wake-up, which is most of one-request-at-a-time latency on loopback.
     pub spin_before_park: Option<Duration>,
-    /// Admin address serving `GET /metrics` on core 0 (default `None`: off).
-    pub metrics_addr: Option<SocketAddr>,
+    /// Admin address serving `GET /metrics`, `/healthz` and `/readyz` on core 0 (default
+    /// `None`: off). See `docs/OPERATIONS.md`.
+    pub admin_addr: Option<SocketAddr>,
+    /// Admin connections served at once (default 16); one more is answered 503 and
+    /// closed.
+    pub admin_max_connections: usize,
+    /// How long an admin client may take to send its request head (default 5 s); then its
+    /// connection is closed.
+    pub admin_header_timeout: Duration,
     /// Metrics snapshot publication period (default 1 s).
     pub metrics_publish_interval: Duration,
     /// HTTP/2 connection settings (limits, windows, timeouts), including the one drain
@@ -156,7 +168,9 @@ impl Default for ServerConfig {
             accept_backoff: DEFAULT_ACCEPT_BACKOFF,
             preempt_timer: DEFAULT_PREEMPT_TIMER,
             spin_before_park: None,
-            metrics_addr: None,
+            admin_addr: None,
+            admin_max_connections: DEFAULT_ADMIN_MAX_CONNECTIONS,
+            admin_header_timeout: DEFAULT_ADMIN_HEADER_TIMEOUT,
             metrics_publish_interval: DEFAULT_METRICS_PUBLISH_INTERVAL,
             http2: Http2Config::default(),
             tls: None,
@@ -187,6 +201,9 @@ impl ServerConfig {
         }
         if self.http2.max_concurrent_streams == 0 {
             return bad(ConfigError::ZeroMaxConcurrentStreams);
+        }
+        if self.admin_max_connections == 0 {
+            return bad(ConfigError::ZeroAdminConnections);
         }
         Ok(())
     }
@@ -304,9 +321,24 @@ impl ServerBuilder {
         self
     }
 
-    /// Enables the metrics admin endpoint on `addr`.
-    pub fn metrics_addr(mut self, addr: Option<SocketAddr>) -> Self {
-        self.config.metrics_addr = addr;
+    /// Serves the admin endpoint on `addr` (`None`: off, the default): `GET /metrics`
+    /// (Prometheus text), `/healthz` (200 while the process serves) and `/readyz` (200,
+    /// then 503 from the moment a graceful shutdown starts). It runs on the first core,
+    /// through the drain.
+    pub fn admin_addr(mut self, addr: Option<SocketAddr>) -> Self {
+        self.config.admin_addr = addr;
+        self
+    }
+
+    /// Sets how many admin connections are served at once (default 16).
+    pub fn admin_max_connections(mut self, n: usize) -> Self {
+        self.config.admin_max_connections = n;
+        self
+    }
+
+    /// Sets how long an admin client may take to send its request head (default 5 s).
+    pub fn admin_header_timeout(mut self, timeout: Duration) -> Self {
+        self.config.admin_header_timeout = timeout;
         self
     }
 
@@ -369,7 +401,9 @@ mod tests {
         assert_eq!(c.max_connections_per_core, 10_000);
         assert_eq!(c.max_handlers_per_core, 16_384);
         assert_eq!(c.http2.drain_timeout, Duration::from_secs(30));
-        assert_eq!(c.metrics_addr, None);
+        assert_eq!(c.admin_addr, None);
+        assert_eq!(c.admin_max_connections, 16);
+        assert_eq!(c.admin_header_timeout, Duration::from_secs(5));
         assert!(c.validate().is_ok());
     }
 
@@ -412,6 +446,14 @@ mod tests {
         assert_eq!(
             c.validate().unwrap_err().to_string(),
             "max connections per core must be at least 1"
+        );
+        let c = ServerConfig {
+            admin_max_connections: 0,
+            ..ServerConfig::default()
+        };
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "max admin connections must be at least 1"
         );
     }
 }

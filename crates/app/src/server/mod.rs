@@ -79,7 +79,7 @@ impl Server {
         let config = self.config;
         let cores = config.cores.resolve(&available_cores()?)?;
         let hub = MetricsHub::new(cores.len());
-        let (admin_fd, admin_addr) = match config.metrics_addr {
+        let (admin_fd, admin_addr) = match config.admin_addr {
             Some(addr) => {
                 let (actual, mut fds) = runtime::bind_group(addr, config.backlog, 1)?;
                 (fds.pop(), Some(actual))
@@ -89,6 +89,10 @@ impl Server {
         // Core 0 takes the admin listener when it starts; the factory is shared by threads.
         let admin_fd: Mutex<Option<OwnedFd>> = Mutex::new(admin_fd);
         let admin_hub = hub.clone();
+        let admin_limits = admin::Limits {
+            max_connections: config.admin_max_connections,
+            header_timeout: config.admin_header_timeout,
+        };
         let http2 = config.http2.clone().normalized();
         let max_handlers = config.max_handlers_per_core;
         let protocols = config.protocols;
@@ -98,7 +102,7 @@ impl Server {
             if core.index() == 0 {
                 let fd = admin_fd.lock().unwrap_or_else(|p| p.into_inner()).take();
                 if let Some(fd) = fd {
-                    spawn_admin(core, fd, admin_hub.clone());
+                    spawn_admin(core, fd, admin_hub.clone(), admin_limits);
                 }
             }
             let settings = CoreSettings {
@@ -116,7 +120,7 @@ impl Server {
         )?;
         Ok(RunningServer {
             runtime,
-            metrics_addr: admin_addr,
+            admin_addr,
             tls: self.tls,
         })
     }
@@ -142,19 +146,16 @@ impl Server {
     }
 }
 
-/// Serves the metrics admin endpoint on this core until shutdown.
-fn spawn_admin(core: &CoreContext, fd: OwnedFd, hub: MetricsHub) {
+/// Serves the admin endpoint on this core until it has drained.
+fn spawn_admin(core: &CoreContext, fd: OwnedFd, hub: MetricsHub, limits: admin::Limits) {
     match runtime::into_glommio(fd) {
         Ok(listener) => {
-            let job = admin::serve(listener, core.clone(), hub);
-            match glommio::spawn_local_into(job, core.handler_queue()) {
-                Ok(task) => {
-                    task.detach();
-                }
-                Err(e) => tracing::error!("cannot start the metrics endpoint: {e}"),
+            let job = admin::serve(listener, core.clone(), hub, limits);
+            if let Err(e) = core.spawn_service_task(job) {
+                tracing::error!("cannot start the admin endpoint: {e}");
             }
         }
-        Err(e) => tracing::error!("metrics listener unusable: {e}"),
+        Err(e) => tracing::error!("admin listener unusable: {e}"),
     }
 }
 
@@ -162,7 +163,7 @@ fn spawn_admin(core: &CoreContext, fd: OwnedFd, hub: MetricsHub) {
 /// certificates from any thread, and [`join`](RunningServer::join) to wait for the end.
 pub struct RunningServer {
     runtime: Runtime,
-    metrics_addr: Option<SocketAddr>,
+    admin_addr: Option<SocketAddr>,
     tls: Option<Arc<TlsAcceptor>>,
 }
 
@@ -170,7 +171,7 @@ impl std::fmt::Debug for RunningServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningServer")
             .field("local_addrs", &self.local_addrs())
-            .field("metrics_addr", &self.metrics_addr)
+            .field("admin_addr", &self.admin_addr)
             .field("cores", &self.cores())
             .finish_non_exhaustive()
     }
@@ -191,9 +192,9 @@ impl RunningServer {
         self.runtime.local_addrs()
     }
 
-    /// The bound metrics admin address, if enabled.
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics_addr
+    /// The bound admin address (`/metrics`, `/healthz`, `/readyz`), if enabled.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
     }
 
     /// The CPU cores serving, one executor each.

@@ -230,7 +230,7 @@ struct Entity {
     len: u64,
     etag: String,
     modified: Option<SystemTime>,
-    content_type: &'static str,
+    content_type: HeaderValue,
     /// Header values made once per resolution (the file cache keeps them), not per request.
     etag_value: Option<HeaderValue>,
     modified_value: Option<HeaderValue>,
@@ -244,14 +244,14 @@ impl Entity {
         len: u64,
         etag: String,
         modified: Option<SystemTime>,
-        content_type: &'static str,
+        content_type: HeaderValue,
     ) -> Self {
         let etag_value = HeaderValue::from_str(&etag).ok();
         let modified_value =
             modified.and_then(|m| HeaderValue::from_str(&format_http_date(m)).ok());
         let mut full_headers = HeaderMap::with_capacity(5);
         validators(&mut full_headers, &etag_value, &modified_value);
-        representation(&mut full_headers, content_type);
+        representation(&mut full_headers, &content_type);
         full_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         let full_head = PreparedHead::new(full_headers);
         Entity {
@@ -396,7 +396,7 @@ fn builtin_file() -> &'static ResolvedFile {
             BUILTIN_INDEX.len() as u64,
             format!("\"builtin-{:016x}\"", fnv1a(BUILTIN_INDEX.as_bytes())),
             None,
-            "text/html; charset=utf-8",
+            HeaderValue::from_static("text/html; charset=utf-8"),
         ),
         path: PathBuf::new(),
         contents: Some(Bytes::from_static(BUILTIN_INDEX.as_bytes())),
@@ -474,9 +474,9 @@ fn validators(out: &mut HeaderMap, etag: &Option<HeaderValue>, modified: &Option
 }
 
 /// Fields describing the representation sent (not with 304).
-fn representation(out: &mut HeaderMap, content_type: &'static str) {
+fn representation(out: &mut HeaderMap, content_type: &HeaderValue) {
     out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    out.insert(header::CONTENT_TYPE, content_type.clone());
 }
 
 /// Whether the request asks for a conditional answer (`if-none-match`,
@@ -526,7 +526,7 @@ fn decide(
             body: BodySource::Empty,
         };
     }
-    representation(&mut out, entity.content_type);
+    representation(&mut out, &entity.content_type);
     // RFC 9110 §14.2: GET is the only method with defined range handling.
     let range = match header_str(headers, header::RANGE) {
         Some(v) if method == Method::GET && if_range_allows(headers, entity) => {

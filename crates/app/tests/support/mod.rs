@@ -71,9 +71,9 @@ impl TestServer {
         }
     }
 
-    /// The metrics admin address, when enabled.
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.running.as_ref().and_then(|r| r.metrics_addr())
+    /// The admin address, when enabled.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.running.as_ref().and_then(|r| r.admin_addr())
     }
 
     /// Starts graceful shutdown and waits (bounded) for the summary.
@@ -284,13 +284,19 @@ pub struct Binary {
 impl Binary {
     /// Starts the binary on 127.0.0.1:0 with `args` and reads its listening line.
     pub fn start(args: &[&str]) -> Binary {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_h2ring"))
+        Self::start_with(args, |_| {})
+    }
+
+    /// [`start`](Self::start) with the command adjusted first (environment, say).
+    pub fn start_with(args: &[&str], adjust: impl FnOnce(&mut Command)) -> Binary {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_h2ring"));
+        command
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        adjust(&mut command);
+        let mut child = command.spawn().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         // The listening line, after any notice (`--self-signed` prints one first).
         let mut lines = Vec::new();

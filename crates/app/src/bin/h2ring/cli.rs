@@ -83,12 +83,14 @@ pub struct Cli {
     /// listen(2) backlog of each per-core listener.
     #[arg(long, value_name = "N", default_value_t = defaults().backlog)]
     pub backlog: u32,
-    /// Serve Prometheus metrics at http://ADDR/metrics [default: off].
-    #[arg(long, value_name = "ADDR")]
-    pub metrics_addr: Option<String>,
-    /// Log filter (error, warn, info, debug, trace, or tracing directives).
-    #[arg(long, value_name = "LEVEL", default_value = DEFAULT_LOG)]
-    pub log: String,
+    /// Serve the admin endpoint at ADDR: /metrics (Prometheus), /healthz and /readyz (503
+    /// once a drain starts) [default: off]. `--metrics-addr` is the old name.
+    #[arg(long, value_name = "ADDR", visible_alias = "metrics-addr")]
+    pub admin_addr: Option<String>,
+    /// Log filter (error, warn, info, debug, trace, or tracing directives such as
+    /// `h2ring=debug`). Without it, RUST_LOG applies, and without that `warn`.
+    #[arg(long, value_name = "LEVEL")]
+    pub log: Option<String>,
     /// Receive window of each stream in octets (request body a client may send unread).
     #[arg(long, value_name = "OCTETS", default_value_t = http2_defaults().stream_window)]
     pub stream_window: u32,
@@ -177,8 +179,19 @@ pub struct Settings {
     pub files: StaticFiles,
     /// TLS, when serving HTTPS.
     pub tls: Option<TlsConfig>,
-    /// Log filter.
-    pub log: String,
+    /// Log filter from `--log`, if given (else RUST_LOG, else [`DEFAULT_LOG`]; see
+    /// [`log_filter`]).
+    pub log: Option<String>,
+}
+
+/// The log filter in force and where it came from: `--log` if given, else a non-empty
+/// `RUST_LOG`, else [`DEFAULT_LOG`] (an explicit flag beats the environment, as usual).
+pub fn log_filter(flag: Option<&str>, rust_log: Option<&str>) -> (String, &'static str) {
+    match (flag, rust_log.filter(|v| !v.trim().is_empty())) {
+        (Some(flag), _) => (flag.to_string(), "--log"),
+        (None, Some(env)) => (env.to_string(), "RUST_LOG"),
+        (None, None) => (DEFAULT_LOG.to_string(), "--log"),
+    }
 }
 
 /// `HOST=CERT,KEY` of `--sni-cert`.
@@ -279,8 +292,8 @@ impl Cli {
             })?)
         };
         builder = builder.server_header(server_header);
-        if let Some(value) = &self.metrics_addr {
-            builder = builder.metrics_addr(Some(parse_addr("--metrics-addr", value)?));
+        if let Some(value) = &self.admin_addr {
+            builder = builder.admin_addr(Some(parse_addr("--admin-addr", value)?));
         }
         if self.max_concurrent_streams == 0 {
             return Err(invalid(
@@ -382,10 +395,10 @@ mod tests {
         );
         assert_eq!(c.cores, Cores::All);
         assert_eq!(c.http2.drain_timeout, Duration::from_secs(30));
-        assert_eq!(c.metrics_addr, None);
+        assert_eq!(c.admin_addr, None);
         assert!(s.files.root().is_none());
         assert_eq!(s.server.config().http2.max_concurrent_streams, 100);
-        assert_eq!(s.log, "warn");
+        assert_eq!(s.log, None);
     }
 
     #[test]
@@ -415,7 +428,7 @@ mod tests {
         assert_eq!(c.max_connections_per_core, 5);
         assert_eq!(c.max_handlers_per_core, 6);
         assert_eq!(c.http2.drain_timeout, Duration::from_secs(7));
-        assert_eq!(c.metrics_addr, Some("127.0.0.1:9".parse().unwrap()));
+        assert_eq!(c.admin_addr, Some("127.0.0.1:9".parse().unwrap()));
         assert_eq!(
             s.server.config().http2.idle_timeout,
             Some(Duration::from_secs(8))
@@ -544,5 +557,29 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn admin_addr_has_the_old_metrics_addr_as_an_alias() {
+        for flag in ["--admin-addr", "--metrics-addr"] {
+            let s = parse(&[flag, "127.0.0.1:9"]).unwrap();
+            let addr = s.server.config().admin_addr;
+            assert_eq!(addr, Some("127.0.0.1:9".parse().unwrap()), "{flag}");
+        }
+    }
+
+    #[test]
+    fn log_flag_beats_rust_log_which_beats_the_default() {
+        let f = |flag, env| log_filter(flag, env);
+        assert_eq!(f(None, None), ("warn".to_string(), "--log"));
+        assert_eq!(f(None, Some("")), ("warn".to_string(), "--log"));
+        assert_eq!(
+            f(None, Some("h2ring=debug")),
+            ("h2ring=debug".to_string(), "RUST_LOG")
+        );
+        assert_eq!(
+            f(Some("error"), Some("debug")),
+            ("error".to_string(), "--log")
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 mod cli;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -12,7 +13,7 @@ use h2ring::{Protocols, ServerHandle};
 use signal_hook::consts::SIGHUP;
 use signal_hook::iterator::Signals;
 
-use crate::cli::{clap_error_line, Cli};
+use crate::cli::{clap_error_line, log_filter, Cli};
 
 // The binary's choice, not the library's: a request allocates a handful of
 // short-lived blocks on one thread and frees them there, which mimalloc's
@@ -29,11 +30,19 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn init_logging(filter: &str) -> Result<(), String> {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .map_err(|e| format!("invalid --log '{filter}': {e}"))?;
+/// Logs to stderr, filtered by `--log`, else RUST_LOG, else `warn` ([`log_filter`]).
+/// Colour only on a terminal, and not when NO_COLOR is set (no-color.org): escape codes
+/// in a journal or a log file are noise.
+fn init_logging(flag: Option<&str>) -> Result<(), String> {
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let (filter, source) = log_filter(flag, rust_log.as_deref());
+    let env_filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .map_err(|e| format!("invalid {source} '{filter}': {e}"))?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ansi = std::io::stderr().is_terminal() && !no_color;
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(env_filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init()
         .map_err(|e| format!("cannot start logging: {e}"))
@@ -72,7 +81,7 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };
-    if let Err(e) = init_logging(&settings.log) {
+    if let Err(e) = init_logging(settings.log.as_deref()) {
         return fail(&e);
     }
     let mut builder = settings.server;
@@ -116,6 +125,9 @@ fn main() -> ExitCode {
         addrs.join(", "),
         cores.join(",")
     );
+    if let Some(admin) = running.admin_addr() {
+        println!("h2ring: admin endpoint on http://{admin} (/metrics, /healthz, /readyz)");
+    }
     if tls {
         if let Err(e) = reload_on_sighup(running.handle()) {
             running.handle().shutdown();

@@ -10,6 +10,7 @@ use h2ring_conn::{ErrorCode, Event, RequestHead, StreamId};
 use http::{Method, StatusCode, Version};
 
 use super::shared::ConnShared;
+use crate::metrics::Protocol;
 use crate::service::exchange::{CoreServices, StreamIo, StreamSlot};
 use crate::service::respond::{self, ResponseTarget};
 use crate::service::{Context, RequestBody, Service, StreamError};
@@ -173,9 +174,11 @@ fn start_request<S: Service>(
     let metrics_core = core.core.clone();
     let task = async move {
         let status = fut.await;
-        metrics_core
-            .metrics()
-            .request_completed(status.as_u16(), started.elapsed());
+        metrics_core.metrics().request_completed(
+            Protocol::Http2,
+            status.as_u16(),
+            started.elapsed(),
+        );
     };
     match glommio::spawn_local_into(task, core.core.handler_queue()) {
         Ok(task) => *slot.task.borrow_mut() = Some(task),
@@ -194,7 +197,7 @@ fn recycle_head(shared: &ConnShared, head: Box<RequestHead>) {
 fn completed_in_turn<S>(core: &CoreServices<S>, status: StatusCode) {
     core.core
         .metrics()
-        .request_completed(status.as_u16(), Duration::ZERO);
+        .request_completed(Protocol::Http2, status.as_u16(), Duration::ZERO);
 }
 
 /// Makes `request` (the connection's kept request object, holding the previous request or

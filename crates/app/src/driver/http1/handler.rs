@@ -9,6 +9,7 @@ use http::{Method, Uri};
 
 use super::exchange::Exchange;
 use super::parse::Head;
+use crate::metrics::Protocol;
 use crate::service::exchange::CoreServices;
 use crate::service::exchange::StreamIo;
 use crate::service::exchange::StreamSlot;
@@ -76,14 +77,14 @@ pub(crate) fn start<S: Service>(
     if let Some(outcome) = respond::answer_now(&*services.service, &mut request, &cx) {
         let status = target.finish(outcome);
         core.metrics()
-            .request_completed(status.as_u16(), started.elapsed());
+            .request_completed(Protocol::Http1, status.as_u16(), started.elapsed());
         return Ok(None);
     }
     let handled = respond::handle(&*services.service, request, cx, target);
     let fut = async move {
         let status = handled.await;
         core.metrics()
-            .request_completed(status.as_u16(), started.elapsed());
+            .request_completed(Protocol::Http1, status.as_u16(), started.elapsed());
     };
     glommio::spawn_local_into(fut, services.core.handler_queue())
         .map(Some)
