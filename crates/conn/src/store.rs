@@ -103,10 +103,6 @@ impl Store {
         self.slab.iter().map(|(k, _)| k).collect()
     }
 
-    pub(crate) fn any(&self, f: impl Fn(&Stream) -> bool) -> bool {
-        self.slab.iter().any(|(_, s)| f(s))
-    }
-
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (StreamKey, &mut Stream)> {
         self.slab.iter_mut()
     }

@@ -60,10 +60,12 @@ impl Connection {
             return Err(UpgradeError::ContentLengthMismatch);
         }
         let mut conn = Connection::new(config, now);
-        for setting in decode_settings(http2_settings)? {
-            conn.apply_peer_setting(setting)
-                .map_err(|_| UpgradeError::InvalidSettings)?;
+        let settings = decode_settings(http2_settings)?;
+        if settings.entry_count() > conn.config.max_settings_entries {
+            return Err(UpgradeError::InvalidSettings);
         }
+        conn.apply_peer_settings(&settings)
+            .map_err(|_| UpgradeError::InvalidSettings)?;
         let mut stream = Stream::new(
             UPGRADE_STREAM,
             conn.config.stream_window,
@@ -101,7 +103,7 @@ impl Connection {
 
 /// Parses a SETTINGS payload with the frame decoder, so the rules are the same as for a
 /// SETTINGS frame.
-fn decode_settings(payload: &[u8]) -> Result<Vec<h2ring_frame::Setting>, UpgradeError> {
+fn decode_settings(payload: &[u8]) -> Result<h2ring_frame::Settings, UpgradeError> {
     let len = u32::try_from(payload.len()).map_err(|_| UpgradeError::InvalidSettings)?;
     if len > 0xff_ffff {
         return Err(UpgradeError::InvalidSettings);
@@ -113,7 +115,7 @@ fn decode_settings(payload: &[u8]) -> Result<Vec<h2ring_frame::Setting>, Upgrade
     let mut decoder = Decoder::new();
     decoder.set_max_frame_size(0xff_ffff);
     match decoder.decode(&mut frame) {
-        Ok(Some(Frame::Settings(s))) if !s.ack => Ok(s.settings),
+        Ok(Some(Frame::Settings(s))) if !s.ack => Ok(s),
         _ => Err(UpgradeError::InvalidSettings),
     }
 }
