@@ -83,7 +83,7 @@ pub struct Stats {
     /// the work the flood budgets must bound).
     #[cfg(test)]
     pub(crate) stream_visits: u64,
-    /// Idle-frame budget units the peer was charged (test builds only).
+    /// Idle-frame budget units the peer was charged and had (test builds only).
     #[cfg(test)]
     pub(crate) charged: u64,
 }

@@ -432,11 +432,11 @@ impl Connection {
 
     /// Charges the peer `n` units of idle-frame budget (a frame's worth of work each).
     fn charge_idle_frames(&mut self, n: u32, now: Instant) -> bool {
-        #[cfg(test)]
-        {
-            self.stats.charged += u64::from(n);
-        }
         if self.idle_frames.spend_n(n, now) {
+            #[cfg(test)]
+            {
+                self.stats.charged += u64::from(n);
+            }
             return true;
         }
         self.connection_error(ErrorCode::EnhanceYourCalm, "too many idle frames", now);
