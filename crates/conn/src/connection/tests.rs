@@ -74,13 +74,15 @@ struct Run {
 impl Run {
     fn new() -> Run {
         let now = Instant::now();
-        let mut config = Config::default();
-        config.max_concurrent_streams = MAX_STREAMS;
-        config.idle_frame_budget = RateBudget {
-            burst: BURST,
-            per_second: 1,
+        let config = Config {
+            max_concurrent_streams: MAX_STREAMS,
+            idle_frame_budget: RateBudget {
+                burst: BURST,
+                per_second: 1,
+            },
+            max_settings_entries: 200,
+            ..Config::default()
         };
-        config.max_settings_entries = 200;
         let mut run = Run {
             conn: Connection::new(config, now),
             now,
