@@ -231,4 +231,26 @@ mod tests {
         );
         assert_eq!(bad.err(), Some(UpgradeError::ContentLengthMismatch));
     }
+
+    #[test]
+    fn http2_settings_over_the_entry_cap_are_refused() {
+        let now = Instant::now();
+        let entries = |n: usize| -> Vec<u8> { (0..n).flat_map(|_| [0, 4, 0, 0, 0, 1]).collect() };
+        let ok = Connection::new_upgraded(
+            Config::default(),
+            now,
+            &entries(100),
+            head(None),
+            Bytes::new(),
+        );
+        assert!(ok.is_ok());
+        let bad = Connection::new_upgraded(
+            Config::default(),
+            now,
+            &entries(101),
+            head(None),
+            Bytes::new(),
+        );
+        assert_eq!(bad.err(), Some(UpgradeError::InvalidSettings));
+    }
 }
