@@ -42,6 +42,11 @@ impl Bucket {
 
     /// Spends one token; `false` when the budget is exhausted.
     pub(crate) fn spend(&mut self, now: Instant) -> bool {
+        self.spend_n(1, now)
+    }
+
+    /// Spends `n` tokens at once; `false` (and nothing spent) when fewer are left.
+    pub(crate) fn spend_n(&mut self, n: u32, now: Instant) -> bool {
         if self.budget == RateBudget::UNLIMITED {
             return true;
         }
@@ -49,8 +54,8 @@ impl Bucket {
         self.last = now;
         self.tokens = (self.tokens + elapsed * f64::from(self.budget.per_second))
             .min(f64::from(self.budget.burst));
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.tokens >= f64::from(n) {
+            self.tokens -= f64::from(n);
             true
         } else {
             false
@@ -82,6 +87,23 @@ mod tests {
         let later = t0 + Duration::from_secs(100);
         assert!(b.spend(later) && b.spend(later) && b.spend(later));
         assert!(!b.spend(later));
+    }
+
+    #[test]
+    fn spending_several_at_once_needs_them_all() {
+        let t0 = Instant::now();
+        let mut b = Bucket::new(
+            RateBudget {
+                burst: 10,
+                per_second: 10,
+            },
+            t0,
+        );
+        assert!(b.spend_n(7, t0));
+        assert!(!b.spend_n(4, t0), "only 3 left");
+        assert!(b.spend_n(3, t0));
+        assert!(!b.spend(t0));
+        assert!(b.spend_n(5, t0 + Duration::from_millis(500)));
     }
 
     #[test]

@@ -61,9 +61,16 @@ pub struct Config {
     pub reset_budget: RateBudget,
     /// Frames that make us work without carrying a request forward: PING, SETTINGS,
     /// PRIORITY, PRIORITY_UPDATE, WINDOW_UPDATE that unblocks nothing, empty DATA or header
-    /// fragments, unknown types, frames on closed streams (the CVE-2019-9512..9518 family).
-    /// Default burst 10 000, then 5 000 per second.
+    /// fragments, unknown types, frames on closed streams, GOAWAY after the first (the
+    /// CVE-2019-9512..9518 family). A SETTINGS frame costs one more per entry. Default
+    /// burst 10 000, then 5 000 per second.
     pub idle_frame_budget: RateBudget,
+    /// Entries (identifier/value pairs, known or not) one SETTINGS frame may carry; a frame
+    /// with more ends the connection with ENHANCE_YOUR_CALM. RFC 9113 defines six
+    /// parameters and extensions a few more, and every entry is work (a 16 KiB frame holds
+    /// 2 730), so a frame this large is an attack (CVE-2020-11080). Default 100, Go's
+    /// bound; at least 16 (each known parameter twice over).
+    pub max_settings_entries: usize,
     /// Time allowed to complete a header block once its HEADERS frame arrived: nothing else
     /// may interleave a header block, so a stalled one blocks the connection. Default 10 s.
     pub header_block_timeout: Duration,
@@ -132,6 +139,7 @@ impl Default for Config {
                 burst: 10_000,
                 per_second: 5_000,
             },
+            max_settings_entries: 100,
             header_block_timeout: Duration::from_secs(10),
             stream_recv_timeout: Some(Duration::from_secs(60)),
             stream_send_timeout: Some(Duration::from_secs(60)),
@@ -165,6 +173,7 @@ impl Config {
         self.max_header_block_bytes = self.max_header_block_bytes.max(1024);
         self.max_queued_control_frames = self.max_queued_control_frames.max(16);
         self.stream_send_buffer = self.stream_send_buffer.max(1);
+        self.max_settings_entries = self.max_settings_entries.max(16);
         self
     }
 }

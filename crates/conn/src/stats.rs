@@ -79,6 +79,13 @@ pub struct Stats {
     pub goaway_sent: ErrorCounts,
     /// Requests answered by the connection itself with 431 (header list too large).
     pub responses_431: u64,
+    /// Streams visited by passes over all of them that a frame caused (test builds only:
+    /// the work the flood budgets must bound).
+    #[cfg(test)]
+    pub(crate) stream_visits: u64,
+    /// Idle-frame budget units the peer was charged and had (test builds only).
+    #[cfg(test)]
+    pub(crate) charged: u64,
 }
 
 impl Stats {

@@ -103,8 +103,11 @@ impl Store {
         self.slab.iter().map(|(k, _)| k).collect()
     }
 
-    pub(crate) fn any(&self, f: impl Fn(&Stream) -> bool) -> bool {
-        self.slab.iter().any(|(_, s)| f(s))
+    /// Response octets queued on all streams, counted the slow way (to check the
+    /// connection's running total).
+    #[cfg(test)]
+    pub(crate) fn queued_len_sum(&self) -> usize {
+        self.slab.iter().map(|(_, s)| s.queued_len).sum()
     }
 
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (StreamKey, &mut Stream)> {

@@ -138,6 +138,13 @@ impl Stream {
         self.send == SendHalf::Streaming && (self.queued_len > 0 || self.end_queued)
     }
 
+    /// Whether the scheduler should hold this stream: it has a frame to write and, if that
+    /// frame needs window, some stream window (the connection window is checked when
+    /// writing: a stream waiting only for it keeps its place in the queue).
+    pub(crate) fn is_ready_to_send(&self) -> bool {
+        self.has_pending_send() && (!self.needs_window() || self.send_window.available() > 0)
+    }
+
     /// Whether the next frame needs send window: a non-empty body chunk does, a bare
     /// END_STREAM or trailers do not.
     pub(crate) fn needs_window(&self) -> bool {

@@ -437,10 +437,7 @@ fn server_never_advertises_enable_push() {
     let Frame::Settings(s) = &frames[0] else {
         panic!("{frames:?}")
     };
-    assert!(!s
-        .settings
-        .iter()
-        .any(|s| matches!(s, Setting::EnablePush(_))));
+    assert!(!s.iter().any(|s| matches!(s, Setting::EnablePush(_))));
 }
 
 // ---- §6.7 PING, §6.8 GOAWAY, §6.9 WINDOW_UPDATE ---------------------------------------------

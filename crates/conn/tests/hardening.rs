@@ -248,3 +248,130 @@ fn the_last_stream_id_gets_a_graceful_goaway() {
     c.frames();
     assert_eq!(c.conn.open_streams(), 0);
 }
+
+fn tight_idle_budget() -> Config {
+    let mut config = Config::default();
+    config.idle_frame_budget = RateBudget {
+        burst: 20,
+        per_second: 1,
+    };
+    config
+}
+
+/// Sends `frame` 30 times (more than `tight_idle_budget` allows) and returns the last
+/// GOAWAY written.
+fn thirty_times(c: &mut Client, frame: Frame) -> Option<(u32, ErrorCode)> {
+    c.send_all(vec![frame; 30]);
+    c.frames().iter().rev().find_map(|f| match f {
+        Frame::GoAway(g) => Some((g.last_stream_id.value(), g.code)),
+        _ => None,
+    })
+}
+
+#[test]
+fn connection_window_updates_are_charged_while_a_stream_waits_only_for_its_own_window() {
+    // Issue 20: one stream blocked on its own window used to make every connection
+    // WINDOW_UPDATE free (and each one scanned every stream).
+    let mut c = Client::connected_with(tight_idle_budget(), vec![Setting::InitialWindowSize(0)]);
+    c.request(1, "GET", "/", true);
+    c.respond(1, 200, false);
+    c.conn
+        .send_data(StreamId::new(1), Bytes::from(vec![b'x'; 1000]), false)
+        .unwrap();
+    c.frames();
+    assert_eq!(
+        thirty_times(&mut c, window_update(0, 1)),
+        Some((1, ErrorCode::EnhanceYourCalm))
+    );
+}
+
+#[test]
+fn connection_window_updates_that_let_data_through_are_not_charged() {
+    let mut c = Client::connected_with(
+        {
+            let mut config = tight_idle_budget();
+            config.connection_window = 65_535;
+            config
+        },
+        vec![Setting::InitialWindowSize((1 << 31) - 1)],
+    );
+    c.request(1, "GET", "/", true);
+    c.respond(1, 200, false);
+    c.conn
+        .send_data(StreamId::new(1), Bytes::from(vec![b'x'; 200_000]), true)
+        .unwrap();
+    assert_eq!(data_total(&c.frames(), 1), 65_535);
+    // 100 connection WINDOW_UPDATEs, each moving more of the queued body.
+    for _ in 0..100 {
+        c.send(window_update(0, 1_000));
+        let frames = c.frames();
+        assert!(goaway(&frames).is_none());
+        assert_eq!(data_total(&frames, 1), 1_000);
+    }
+}
+
+#[test]
+fn a_client_may_open_the_connection_window_before_the_stream_window() {
+    // Stream and connection both exhausted: the connection WINDOW_UPDATE arrives first and
+    // lets nothing through yet, but the data it is for is waiting; never charged.
+    let mut c = Client::connected(tight_idle_budget());
+    c.request(1, "GET", "/", true);
+    c.respond(1, 200, false);
+    c.conn
+        .send_data(StreamId::new(1), Bytes::from(vec![b'x'; 200_000]), true)
+        .unwrap();
+    assert_eq!(data_total(&c.frames(), 1), 65_535);
+    for _ in 0..50 {
+        c.send(window_update(0, 1_000));
+        c.send(window_update(1, 1_000));
+        let frames = c.frames();
+        assert!(goaway(&frames).is_none());
+        assert_eq!(data_total(&frames, 1), 1_000);
+    }
+}
+
+#[test]
+fn unsolicited_ping_acks_are_charged() {
+    let mut c = Client::connected(tight_idle_budget());
+    let ack = Frame::Ping(h2ring_frame::Ping {
+        ack: true,
+        payload: [7; 8],
+    });
+    assert_eq!(
+        thirty_times(&mut c, ack),
+        Some((0, ErrorCode::EnhanceYourCalm))
+    );
+}
+
+#[test]
+fn repeated_goaways_are_charged() {
+    let mut c = Client::connected(tight_idle_budget());
+    c.request(1, "GET", "/", false);
+    let goaway_frame = Frame::GoAway(h2ring_frame::GoAway {
+        last_stream_id: StreamId::new(0),
+        code: ErrorCode::NoError,
+        debug_data: Bytes::new(),
+    });
+    assert_eq!(
+        thirty_times(&mut c, goaway_frame),
+        Some((1, ErrorCode::EnhanceYourCalm))
+    );
+}
+
+#[test]
+fn data_on_a_stream_we_reset_is_charged() {
+    let mut c = Client::connected(tight_idle_budget());
+    c.request(1, "POST", "/", false);
+    c.conn.reset(StreamId::new(1), ErrorCode::Cancel, c.now);
+    c.frames();
+    let data = Frame::Data(Data {
+        stream_id: StreamId::new(1),
+        data: Bytes::from_static(b"x"),
+        end_stream: false,
+        pad_len: None,
+    });
+    assert_eq!(
+        thirty_times(&mut c, data),
+        Some((1, ErrorCode::EnhanceYourCalm))
+    );
+}

@@ -242,3 +242,107 @@ fn unknown_settings_are_ignored() {
     c.respond_body(1, 5_000);
     assert_eq!(data_total(&c.frames(), 1), 1_000);
 }
+
+// ---- Bounds on the work one SETTINGS frame asks for (CVE-2020-11080 class) ----------------
+
+/// A SETTINGS frame of `n` INITIAL_WINDOW_SIZE entries alternating 0 and 1 (ending on 1
+/// when `n` is even), as in the flood of issue 20.
+fn alternating_window_settings(n: usize) -> Frame {
+    settings(
+        (0..n)
+            .map(|i| Setting::InitialWindowSize((i % 2) as u32))
+            .collect(),
+    )
+}
+
+#[test]
+fn a_settings_frame_with_more_entries_than_the_cap_is_enhance_your_calm() {
+    let mut c = Client::connected(Config::default());
+    // The default cap, 100, is accepted ...
+    c.send(alternating_window_settings(100));
+    assert_eq!(c.frames(), vec![Frame::Settings(Settings::ack())]);
+    // ... one more ends the connection before any entry is applied.
+    c.send(alternating_window_settings(101));
+    let frames = c.expect_goaway(0, ErrorCode::EnhanceYourCalm);
+    assert!(
+        matches!(frames.last(), Some(Frame::GoAway(g)) if &g.debug_data[..] == b"too many SETTINGS entries")
+    );
+}
+
+#[test]
+fn entries_of_unknown_settings_count_against_the_cap() {
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.max_settings_entries = 20;
+        config
+    });
+    // 21 entries of the unknown identifier 0x00ff: ignored (§6.5.2), but still work.
+    let payload: Vec<u8> = (0..21).flat_map(|_| [0x00, 0xff, 0, 0, 0, 7]).collect();
+    c.send_bytes(&raw_frame(0x4, 0, 0, &payload));
+    c.expect_goaway(0, ErrorCode::EnhanceYourCalm);
+}
+
+#[test]
+fn the_entry_cap_is_never_below_sixteen() {
+    let mut config = Config::default();
+    config.max_settings_entries = 0;
+    assert_eq!(config.normalized().max_settings_entries, 16);
+}
+
+#[test]
+fn every_settings_entry_is_charged_to_the_idle_frame_budget() {
+    let mut c = Client::connected({
+        let mut config = Config::default();
+        config.idle_frame_budget = h2ring_conn::RateBudget {
+            burst: 100,
+            per_second: 1,
+        };
+        config
+    });
+    // The client's first SETTINGS (no entries) cost 1, then 1 + 49 and 1 + 48: 100 in all.
+    c.send(alternating_window_settings(49));
+    c.send(alternating_window_settings(48));
+    assert_eq!(
+        c.frames(),
+        vec![
+            Frame::Settings(Settings::ack()),
+            Frame::Settings(Settings::ack())
+        ]
+    );
+    c.send(alternating_window_settings(1));
+    c.expect_goaway(0, ErrorCode::EnhanceYourCalm);
+}
+
+#[test]
+fn the_last_initial_window_size_of_a_frame_wins() {
+    let mut c = Client::connected(Config::default());
+    c.send(window_update(0, 1 << 20));
+    c.request(1, "GET", "/", true);
+    c.respond_body(1, 100_000);
+    assert_eq!(data_total(&c.frames(), 1), 65_535);
+    // 0, then 2^31-1, then 70 000: the window ends 70 000 - 65 535 above where it was.
+    c.send(settings(vec![
+        Setting::InitialWindowSize(0),
+        Setting::InitialWindowSize((1 << 31) - 1),
+        Setting::InitialWindowSize(70_000),
+    ]));
+    let frames = c.frames();
+    assert_eq!(frames[0], Frame::Settings(Settings::ack()));
+    assert_eq!(data_total(&frames, 1), 70_000 - 65_535);
+}
+
+#[test]
+fn a_window_overflow_in_the_middle_of_a_frame_is_still_a_flow_control_error() {
+    // §6.5.3: values are processed in order, so the window passes 2^31-1 at the second
+    // entry even though the last one would bring it back.
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/", true);
+    c.send(window_update(1, (1 << 31) - 1 - 65_535));
+    assert!(c.frames().is_empty());
+    c.send(settings(vec![
+        Setting::InitialWindowSize(0),
+        Setting::InitialWindowSize(65_536),
+        Setting::InitialWindowSize(65_535),
+    ]));
+    c.expect_goaway(1, ErrorCode::FlowControlError);
+}

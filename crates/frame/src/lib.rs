@@ -77,7 +77,7 @@ pub use priority::{Priority, PrioritySpec};
 pub use priority_update::PriorityUpdate;
 pub use push_promise::PushPromise;
 pub use rst_stream::RstStream;
-pub use settings::{Setting, SettingId, Settings};
+pub use settings::{Setting, SettingId, Settings, SettingsIter};
 pub use stream_id::StreamId;
 pub use unknown::Unknown;
 pub use window_update::WindowUpdate;

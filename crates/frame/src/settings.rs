@@ -154,20 +154,31 @@ impl Setting {
 }
 
 /// A SETTINGS frame (§6.5). Order is kept: §6.5.3 says values apply in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The parameters are held in their wire form: a decoded frame is a zero-copy slice of the
+/// received octets, validated once by the decoder, and read with [`Settings::iter`], so
+/// receiving SETTINGS allocates nothing however many entries it carries (a peer can fill a
+/// 16 KiB frame with 2 730 of them). Equality compares the known parameters in order, as
+/// [`Settings::iter`] yields them.
+#[derive(Clone)]
 pub struct Settings {
     /// ACK flag; an ACK carries no settings.
     pub ack: bool,
-    /// The parameters, in wire order, unknown identifiers dropped.
-    pub settings: Vec<Setting>,
+    /// Entries in wire form (6 octets each, §6.5.1), every known one valid.
+    entries: Bytes,
 }
 
 impl Settings {
     /// A SETTINGS frame carrying `settings`.
     pub fn new(settings: Vec<Setting>) -> Settings {
+        let mut entries = BytesMut::with_capacity(settings.len() * SETTING_LEN);
+        for s in &settings {
+            entries.put_u16(s.id().to_u16());
+            entries.put_u32(s.value());
+        }
         Settings {
             ack: false,
-            settings,
+            entries: entries.freeze(),
         }
     }
 
@@ -175,8 +186,23 @@ impl Settings {
     pub fn ack() -> Settings {
         Settings {
             ack: true,
-            settings: Vec::new(),
+            entries: Bytes::new(),
         }
+    }
+
+    /// The known parameters in wire order; entries with identifiers we do not know are
+    /// skipped, as §6.5.2 requires (and so are out-of-range values, which only a frame
+    /// built with [`Settings::new`] can hold: it encodes them as given, for tests).
+    pub fn iter(&self) -> SettingsIter<'_> {
+        SettingsIter {
+            entries: self.entries.chunks_exact(SETTING_LEN),
+        }
+    }
+
+    /// Entries on the wire, unknown identifiers included: the work the frame asks of its
+    /// receiver, for limits on it.
+    pub fn entry_count(&self) -> usize {
+        self.entries.len() / SETTING_LEN
     }
 
     pub(crate) fn decode(head: &FrameHead, payload: &Bytes) -> Result<Settings, FrameError> {
@@ -202,22 +228,21 @@ impl Settings {
                 "SETTINGS length not a multiple of 6",
             ));
         }
-        let mut settings = Vec::with_capacity(payload.len() / SETTING_LEN);
+        // Validated here, once, so that `iter` cannot fail.
         for entry in payload.chunks_exact(SETTING_LEN) {
-            let (Some(id), Some(value)) = (wire::u16_at(entry, 0), wire::u32_at(entry, 2)) else {
-                continue; // unreachable: chunks_exact yields 6 octets
-            };
-            // §6.5.2: unknown identifiers MUST be ignored.
-            if let Some(id) = SettingId::from_u16(id) {
-                settings.push(Setting::from_id_value(id, value)?);
+            if let Some((id, value)) = known_entry(entry) {
+                Setting::from_id_value(id, value)?;
             }
         }
-        Ok(Settings { ack, settings })
+        Ok(Settings {
+            ack,
+            entries: payload.clone(),
+        })
     }
 
     pub(crate) fn encode(&self, dst: &mut BytesMut) {
         let flags = Flags::EMPTY.with_if(Flags::ACK, self.ack);
-        let length = wire::len_u32(self.settings.len().saturating_mul(SETTING_LEN));
+        let length = wire::len_u32(self.entries.len());
         encode_frame_header(
             FrameType::Settings.to_u8(),
             flags.bits(),
@@ -225,10 +250,70 @@ impl Settings {
             length,
             dst,
         );
-        for s in &self.settings {
-            dst.put_u16(s.id().to_u16());
-            dst.put_u32(s.value());
+        dst.extend_from_slice(&self.entries);
+    }
+}
+
+/// One 6-octet entry's identifier and value, `None` for identifiers we do not know.
+fn known_entry(entry: &[u8]) -> Option<(SettingId, u32)> {
+    let id = SettingId::from_u16(wire::u16_at(entry, 0)?)?;
+    Some((id, wire::u32_at(entry, 2)?))
+}
+
+impl PartialEq for Settings {
+    fn eq(&self, other: &Settings) -> bool {
+        self.ack == other.ack && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Settings {}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("ack", &self.ack)
+            .field("settings", &DebugList(self))
+            .finish()
+    }
+}
+
+/// Shows the parameters as a list without collecting them.
+struct DebugList<'a>(&'a Settings);
+
+impl std::fmt::Debug for DebugList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Settings {
+    type Item = Setting;
+    type IntoIter = SettingsIter<'a>;
+
+    fn into_iter(self) -> SettingsIter<'a> {
+        self.iter()
+    }
+}
+
+/// The known parameters of a [`Settings`] frame in wire order (see [`Settings::iter`]).
+#[derive(Clone, Debug)]
+pub struct SettingsIter<'a> {
+    entries: std::slice::ChunksExact<'a, u8>,
+}
+
+impl Iterator for SettingsIter<'_> {
+    type Item = Setting;
+
+    fn next(&mut self) -> Option<Setting> {
+        for entry in self.entries.by_ref() {
+            if let Some((id, value)) = known_entry(entry) {
+                // Validated by the decoder (or built from valid `Setting`s): cannot fail.
+                if let Ok(setting) = Setting::from_id_value(id, value) {
+                    return Some(setting);
+                }
+            }
         }
+        None
     }
 }
 
@@ -340,5 +425,30 @@ mod tests {
                 Setting::NoRfc7540Priorities(true),
             ])))
         );
+    }
+
+    #[test]
+    fn decoding_keeps_every_entry_without_copying() {
+        let payload = [
+            0, 0x4, 0, 0, 0, 0, 0x0a, 0x0a, 0, 0, 0, 1, 0, 0x4, 0, 0, 0, 1,
+        ];
+        let wire = raw(0x4, 0, 0, &payload);
+        let mut src = bytes::BytesMut::from(&wire[..]);
+        let payload_at = src.as_ptr().wrapping_add(crate::FRAME_HEADER_LEN);
+        let Ok(Some(Frame::Settings(s))) = crate::Decoder::new().decode(&mut src) else {
+            panic!("not SETTINGS")
+        };
+        // Three entries on the wire, one of them unknown (0x0a0a, a GREASE-style id).
+        assert_eq!(s.entry_count(), 3);
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            vec![Setting::InitialWindowSize(0), Setting::InitialWindowSize(1)]
+        );
+        // The entries are the received octets, not a copy.
+        assert_eq!(s.entries.as_ptr(), payload_at);
+        // And they re-encode exactly, unknown entry included.
+        let mut out = BytesMut::new();
+        s.encode(&mut out);
+        assert_eq!(&out[..], &wire[..]);
     }
 }

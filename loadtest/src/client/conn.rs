@@ -429,7 +429,7 @@ impl ClientConn {
         if s.ack {
             return;
         }
-        for setting in s.settings {
+        for setting in &s {
             match setting {
                 Setting::HeaderTableSize(n) => self.template.set_peer_table_size(n),
                 Setting::MaxConcurrentStreams(n) => {

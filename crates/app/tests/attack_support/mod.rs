@@ -38,11 +38,25 @@ pub struct LiveServer {
 impl LiveServer {
     /// Starts the binary on one core with `extra` flags; the root holds `/index.html`
     /// ([`PAGE`]).
+    ///
+    /// For measurements: `H2RING_ATTACK_BIN` runs another build of the binary (to compare
+    /// before and after a change), and `H2RING_ATTACK_SERVER_CPU=N` pins the server to CPU
+    /// `N` (`taskset`, which execs it: the child's pid is still the server's).
     pub fn start(tag: &str, extra: &[&str]) -> LiveServer {
         let root = std::env::temp_dir().join(format!("h2ring-attack-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&root).unwrap();
         std::fs::write(root.join("index.html"), PAGE).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_h2ring"))
+        let bin = std::env::var_os("H2RING_ATTACK_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_h2ring").into());
+        let mut command = match std::env::var("H2RING_ATTACK_SERVER_CPU") {
+            Ok(cpu) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", &cpu]).arg(bin);
+                c
+            }
+            Err(_) => Command::new(bin),
+        };
+        let mut child = command
             .args(["--listen", "127.0.0.1:0", "--cores", "1", "--log", "error"])
             .arg("--root")
             .arg(&root)
@@ -164,25 +178,36 @@ pub struct Tally {
     pub failed: u64,
 }
 
+/// When each of the good client's requests started, and how long it took.
+pub type Samples = Arc<std::sync::Mutex<Vec<(Instant, Duration)>>>;
+
 /// A well-behaved `h2` client on its own connection, requesting `/index.html` in a loop
 /// (one request at a time, 10 ms apart) until stopped.
 pub struct GoodClient {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Tally>>,
+    samples: Samples,
 }
 
 impl GoodClient {
     /// Connects and starts requesting; returns once the first request succeeded.
     pub fn start(addr: SocketAddr) -> GoodClient {
+        GoodClient::start_every(addr, Duration::from_millis(10))
+    }
+
+    /// Same, with `gap` between one response and the next request.
+    pub fn start_every(addr: SocketAddr, gap: Duration) -> GoodClient {
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
+        let samples = Samples::default();
+        let record = samples.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap();
-            rt.block_on(good_loop(addr, s, ready_tx))
+            rt.block_on(good_loop(addr, s, ready_tx, gap, record))
         });
         ready_rx
             .recv_timeout(STEP)
@@ -190,7 +215,22 @@ impl GoodClient {
         GoodClient {
             stop,
             thread: Some(thread),
+            samples,
         }
+    }
+
+    /// Latencies of the successful requests that started within `from..to`, sorted.
+    pub fn latencies(&self, from: Instant, to: Instant) -> Vec<Duration> {
+        let mut v: Vec<Duration> = self
+            .samples
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(at, _)| (from..to).contains(at))
+            .map(|(_, took)| *took)
+            .collect();
+        v.sort();
+        v
     }
 
     /// Stops the loop and returns the tally.
@@ -222,6 +262,8 @@ async fn good_loop(
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     ready: std::sync::mpsc::Sender<()>,
+    gap: Duration,
+    samples: Samples,
 ) -> Tally {
     let mut tally = Tally { ok: 0, failed: 0 };
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -230,8 +272,10 @@ async fn good_loop(
         let _ = conn.await;
     });
     while !stop.load(Ordering::SeqCst) {
+        let started = Instant::now();
         let one = tokio::time::timeout(STEP, good_request(client.clone())).await;
         if matches!(one, Ok(true)) {
+            samples.lock().unwrap().push((started, started.elapsed()));
             tally.ok += 1;
             if tally.ok == 1 {
                 let _ = ready.send(());
@@ -239,7 +283,7 @@ async fn good_loop(
         } else {
             tally.failed += 1;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(gap).await;
     }
     tally
 }
@@ -524,6 +568,15 @@ impl Attacker {
         let sock = socket2::SockRef::from(&self.tcp);
         sock.set_recv_buffer_size(4096).unwrap();
     }
+}
+
+/// The value at quantile `q` (0..=1) of sorted `v`, or zero for an empty `v`.
+pub fn quantile(v: &[Duration], q: f64) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((v.len() - 1) as f64 * q).round() as usize;
+    v[i.min(v.len() - 1)]
 }
 
 /// A HEADERS frame.

@@ -106,6 +106,7 @@ impl Connection {
         for key in self.store.keys() {
             if let Some(stream) = self.store.remove(key) {
                 self.scheduler.remove(key);
+                self.queued_total -= stream.queued_len;
                 self.events.push_back(Event::Reset {
                     stream: stream.id,
                     code,

@@ -5,7 +5,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 use h2ring_frame::{
     check_preface, Data, ErrorCode, Frame, FrameError, GoAway, Ping, PrefaceStatus, PriorityUpdate,
-    RstStream, Settings, StreamId, WindowUpdate, PREFACE,
+    RstStream, StreamId, WindowUpdate, PREFACE,
 };
 
 use super::{Connection, Phase};
@@ -180,20 +180,27 @@ impl Connection {
     }
 
     /// Frames that cost us work but carry no request forward (the CVE-2019-9512..9518
-    /// family); each one is charged to the idle-frame budget.
+    /// family); each one is charged to the idle-frame budget. O(1): no frame is judged by
+    /// looking at every stream.
     fn is_idle_frame(&self, frame: &Frame) -> bool {
         match frame {
-            Frame::Ping(p) => !p.ack,
+            // The one PING we send times a graceful shutdown; any other ACK answers nothing.
+            Frame::Ping(p) => !p.ack || p.payload != super::SHUTDOWN_PING,
             Frame::Settings(s) => !s.ack,
             Frame::Priority(_) | Frame::PriorityUpdate(_) | Frame::Unknown(_) => true,
-            Frame::Data(d) => d.data.is_empty() && !d.end_stream,
+            // Empty, or for a stream that is gone (dropped, and refunded at once).
+            Frame::Data(d) => {
+                (d.data.is_empty() && !d.end_stream) || self.store.key(d.stream_id).is_none()
+            }
             Frame::Headers(h) => h.fragment.is_empty() && !h.end_headers,
             Frame::Continuation(c) => c.fragment.is_empty() && !c.end_headers,
             Frame::RstStream(r) => self.store.key(r.stream_id).is_none(),
-            // A WINDOW_UPDATE is useful only if something waits for window.
+            // §6.8 leaves room for a second GOAWAY; more than that only repeats itself.
+            Frame::GoAway(_) => self.goaway_received,
+            // A WINDOW_UPDATE is useful only if the window it opens holds something back.
             Frame::WindowUpdate(w) => {
                 if w.stream_id.is_zero() {
-                    self.scheduler.is_empty() && !self.any_stream_waiting_for_window()
+                    !self.connection_window_holds_data_back()
                 } else {
                     self.store
                         .key(w.stream_id)
@@ -201,12 +208,16 @@ impl Connection {
                         .is_none_or(|s| !s.needs_window())
                 }
             }
-            Frame::GoAway(_) | Frame::PushPromise(_) => false,
+            Frame::PushPromise(_) => false,
         }
     }
 
-    fn any_stream_waiting_for_window(&self) -> bool {
-        self.store.any(|s| s.needs_window())
+    /// Whether more response data is queued than the connection window lets through, so
+    /// that a connection WINDOW_UPDATE moves something (§6.9.1). Streams held back by
+    /// their own windows count: a client may open the connection window first. A peer
+    /// that keeps one such stream blocked still pays once the window covers what is queued.
+    fn connection_window_holds_data_back(&self) -> bool {
+        self.queued_total > self.conn_send.available() as usize
     }
 
     fn on_data(&mut self, f: Data, now: Instant) {
@@ -387,7 +398,8 @@ impl Connection {
                     now,
                 );
             }
-            self.schedule_all_ready();
+            // Streams waiting only for the connection window are still queued (see
+            // `write_data`): nothing to reschedule, so this costs O(1).
             return;
         }
         match self.lookup(f.stream_id) {
@@ -450,30 +462,5 @@ impl Connection {
     pub(super) fn take_early_priority(&mut self, id: StreamId) -> Option<Priority> {
         let pos = self.early_priorities.iter().rposition(|(s, _)| *s == id)?;
         self.early_priorities.remove(pos).map(|(_, p)| p)
-    }
-
-    fn on_settings(&mut self, f: Settings, now: Instant) {
-        if f.ack {
-            if self.unacked_settings == 0 {
-                // §6.5.3 leaves this open; an ACK for nothing means the peer is confused.
-                return self.connection_error(
-                    ErrorCode::ProtocolError,
-                    "unexpected SETTINGS ACK",
-                    now,
-                );
-            }
-            self.unacked_settings -= 1;
-            if self.unacked_settings == 0 {
-                self.timers.settings_acked();
-            }
-            return;
-        }
-        for setting in f.settings {
-            if let Err(code) = self.apply_peer_setting(setting) {
-                return self.connection_error(code, "invalid SETTINGS", now);
-            }
-        }
-        // §6.5.3: acknowledge after applying.
-        self.queue_settings_ack(now);
     }
 }

@@ -7,6 +7,7 @@
 mod block;
 mod control;
 mod frames;
+mod peer_settings;
 mod push;
 pub(crate) mod send;
 #[cfg(test)]
@@ -97,6 +98,9 @@ pub struct Connection {
     peer: PeerSettings,
     conn_send: SendWindow,
     conn_recv: RecvWindow,
+    /// Response body octets queued on all streams (the sum of their `queued_len`): what a
+    /// connection WINDOW_UPDATE could let through, kept so judging one is O(1).
+    queued_total: usize,
     /// Highest client stream id seen in a HEADERS frame (§5.1.1).
     last_client_stream: StreamId,
     /// Highest client stream id we processed (opened, refused or rejected): the last
@@ -185,6 +189,7 @@ impl Connection {
             peer: PeerSettings::default(),
             conn_send: SendWindow::new(DEFAULT_INITIAL_WINDOW_SIZE),
             conn_recv: RecvWindow::new(PROTOCOL_DEFAULT_WINDOW, config.connection_window),
+            queued_total: 0,
             last_client_stream: StreamId::ZERO,
             last_processed_stream: StreamId::ZERO,
             final_goaway_sent: false,
@@ -374,6 +379,7 @@ impl Connection {
     fn remove_stream(&mut self, key: StreamKey, how: HowClosed) {
         if let Some(stream) = self.store.remove(key) {
             self.scheduler.remove(key);
+            self.queued_total -= stream.queued_len;
             self.closed.record(stream.id, how, self.clock);
             // Body octets the application never consumed still count against the
             // connection window; give them back now that nobody will (§6.9).
@@ -421,7 +427,16 @@ impl Connection {
 
     /// Charges the peer for a frame that did no useful work.
     fn charge_idle_frame(&mut self, now: Instant) -> bool {
-        if self.idle_frames.spend(now) {
+        self.charge_idle_frames(1, now)
+    }
+
+    /// Charges the peer `n` units of idle-frame budget (a frame's worth of work each).
+    fn charge_idle_frames(&mut self, n: u32, now: Instant) -> bool {
+        if self.idle_frames.spend_n(n, now) {
+            #[cfg(test)]
+            {
+                self.stats.charged += u64::from(n);
+            }
             return true;
         }
         self.connection_error(ErrorCode::EnhanceYourCalm, "too many idle frames", now);

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
 use h2ring_frame::{
-    encode_data_header, encode_header_block, frame_header_block_in_place, ErrorCode, Setting,
-    StreamId, FRAME_HEADER_LEN,
+    encode_data_header, encode_header_block, frame_header_block_in_place, ErrorCode, StreamId,
+    FRAME_HEADER_LEN,
 };
 use h2ring_hpack::PreparedFields;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -262,6 +262,7 @@ impl Connection {
         };
         if !data.is_empty() {
             stream.queued_len += data.len();
+            self.queued_total += data.len();
             stream.queue.push_back(data);
         }
         stream.end_queued = end_stream;
@@ -408,7 +409,7 @@ impl Connection {
         };
         stream.send = SendHalf::Done;
         stream.queue.clear();
-        stream.queued_len = 0;
+        self.queued_total -= std::mem::take(&mut stream.queued_len);
         if stream.recv_open && stream.body_discarded {
             // From here `last_recv` is when the response ended: the grace counts from it.
             stream.last_recv = now;
@@ -438,46 +439,10 @@ impl Connection {
         let Some(stream) = self.store.get(key) else {
             return;
         };
-        if stream.has_pending_send()
-            && (!stream.needs_window() || stream.send_window.available() > 0)
-        {
+        if stream.is_ready_to_send() {
             let (id, priority) = (stream.id.value(), stream.priority);
             self.scheduler.schedule(key, id, priority);
         }
-    }
-
-    pub(super) fn schedule_all_ready(&mut self) {
-        for key in self.store.keys() {
-            self.schedule_if_ready(key);
-        }
-    }
-
-    /// Applies one of the peer's settings (RFC 9113 §6.5.2). Range checks were done by the
-    /// frame decoder; what is left is what depends on our state.
-    pub(super) fn apply_peer_setting(&mut self, setting: Setting) -> Result<(), ErrorCode> {
-        match setting {
-            Setting::HeaderTableSize(n) => self.encoder.set_peer_max_table_size(n as usize),
-            Setting::EnablePush(on) => self.peer.enable_push = on,
-            Setting::MaxConcurrentStreams(n) => self.peer.max_concurrent_streams = Some(n),
-            Setting::InitialWindowSize(n) => {
-                // §6.9.2: the change applies to every open stream's send window.
-                let delta = i64::from(n) - i64::from(self.peer.initial_window);
-                self.peer.initial_window = n;
-                for (_, stream) in self.store.iter_mut() {
-                    if stream.send_window.adjust(delta).is_err() {
-                        return Err(ErrorCode::FlowControlError);
-                    }
-                }
-                if delta > 0 {
-                    self.schedule_all_ready();
-                }
-            }
-            Setting::MaxFrameSize(n) => self.peer.max_frame_size = n,
-            Setting::MaxHeaderListSize(n) => self.peer.max_header_list_size = Some(n),
-            // Meaningful only from a server (RFC 8441 §3, RFC 9218 §2.1).
-            Setting::EnableConnectProtocol(_) | Setting::NoRfc7540Priorities(_) => {}
-        }
-        Ok(())
     }
 
     /// Writes everything ready into `dst`: control frames and header blocks in the order
@@ -574,6 +539,7 @@ impl Connection {
                 left -= take;
             }
             stream.queued_len -= n as usize;
+            self.queued_total -= n as usize;
             stream.send_blocked_since = None;
             stream.send_window.consume(n);
             self.conn_send.consume(n);
@@ -584,9 +550,7 @@ impl Connection {
             if end {
                 self.send_finished(key, now);
             } else if let Some(stream) = self.store.get(key) {
-                if stream.has_pending_send()
-                    && (!stream.needs_window() || stream.send_window.available() > 0)
-                {
+                if stream.is_ready_to_send() {
                     let priority = stream.priority;
                     self.scheduler.reschedule(key, id.value(), priority);
                 }

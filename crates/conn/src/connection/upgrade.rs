@@ -60,10 +60,12 @@ impl Connection {
             return Err(UpgradeError::ContentLengthMismatch);
         }
         let mut conn = Connection::new(config, now);
-        for setting in decode_settings(http2_settings)? {
-            conn.apply_peer_setting(setting)
-                .map_err(|_| UpgradeError::InvalidSettings)?;
+        let settings = decode_settings(http2_settings)?;
+        if settings.entry_count() > conn.config.max_settings_entries {
+            return Err(UpgradeError::InvalidSettings);
         }
+        conn.apply_peer_settings(&settings)
+            .map_err(|_| UpgradeError::InvalidSettings)?;
         let mut stream = Stream::new(
             UPGRADE_STREAM,
             conn.config.stream_window,
@@ -101,7 +103,7 @@ impl Connection {
 
 /// Parses a SETTINGS payload with the frame decoder, so the rules are the same as for a
 /// SETTINGS frame.
-fn decode_settings(payload: &[u8]) -> Result<Vec<h2ring_frame::Setting>, UpgradeError> {
+fn decode_settings(payload: &[u8]) -> Result<h2ring_frame::Settings, UpgradeError> {
     let len = u32::try_from(payload.len()).map_err(|_| UpgradeError::InvalidSettings)?;
     if len > 0xff_ffff {
         return Err(UpgradeError::InvalidSettings);
@@ -113,7 +115,7 @@ fn decode_settings(payload: &[u8]) -> Result<Vec<h2ring_frame::Setting>, Upgrade
     let mut decoder = Decoder::new();
     decoder.set_max_frame_size(0xff_ffff);
     match decoder.decode(&mut frame) {
-        Ok(Some(Frame::Settings(s))) if !s.ack => Ok(s.settings),
+        Ok(Some(Frame::Settings(s))) if !s.ack => Ok(s),
         _ => Err(UpgradeError::InvalidSettings),
     }
 }
@@ -228,5 +230,27 @@ mod tests {
             Bytes::from_static(b"abc"),
         );
         assert_eq!(bad.err(), Some(UpgradeError::ContentLengthMismatch));
+    }
+
+    #[test]
+    fn http2_settings_over_the_entry_cap_are_refused() {
+        let now = Instant::now();
+        let entries = |n: usize| -> Vec<u8> { (0..n).flat_map(|_| [0, 4, 0, 0, 0, 1]).collect() };
+        let ok = Connection::new_upgraded(
+            Config::default(),
+            now,
+            &entries(100),
+            head(None),
+            Bytes::new(),
+        );
+        assert!(ok.is_ok());
+        let bad = Connection::new_upgraded(
+            Config::default(),
+            now,
+            &entries(101),
+            head(None),
+            Bytes::new(),
+        );
+        assert_eq!(bad.err(), Some(UpgradeError::InvalidSettings));
     }
 }
