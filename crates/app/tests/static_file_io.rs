@@ -121,3 +121,45 @@ fn a_small_file_held_up_in_open_does_not_delay_its_core() {
 fn a_large_file_held_up_in_open_does_not_delay_its_core() {
     slow_file_does_not_delay_its_core(1024 * 1024 + 7);
 }
+
+/// A file that ends before the length its `stat` gave (truncated while it is streamed)
+/// resets the stream with INTERNAL_ERROR (RFC 9113 §8.1): the response is not ended
+/// short of its `content-length` as if it were complete.
+#[test]
+fn a_file_truncated_while_streamed_resets_the_stream() {
+    let dir = TempDir::new("truncated");
+    let path = dir.file("big.bin", &pattern(1024 * 1024, 7));
+    let files = StaticFiles::new(dir.path()).unwrap();
+    let server = TestServer::start(builder(1), move |_| files.clone().into_service());
+    let addr = server.addr;
+    block_on(STEP_TIMEOUT, async {
+        // A 1 KiB window: the server reads a few pieces ahead, then waits for the client.
+        let mut window = h2::client::Builder::new();
+        window
+            .initial_window_size(1024)
+            .initial_connection_window_size(1024);
+        let mut client = support::h2_connect_with(addr, window).await;
+        let (response, _) = client
+            .send_request(request("GET", "/big.bin"), true)
+            .unwrap();
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-length"], "1048576");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let err = read_body(&mut response.into_body()).await.unwrap_err();
+        assert_eq!(err.reason(), Some(h2::Reason::INTERNAL_ERROR), "{err}");
+        // The connection and the core carry on.
+        std::fs::write(dir.path().join("small.txt"), b"still here").unwrap();
+        assert_eq!(
+            get(&mut client, "/small.txt").await,
+            (200, b"still here".to_vec())
+        );
+    });
+    drop(server);
+}
