@@ -163,3 +163,41 @@ fn a_file_truncated_while_streamed_resets_the_stream() {
     });
     drop(server);
 }
+
+/// The same over HTTP/1.1, where there is no stream to reset: the connection is closed
+/// before the body's `content-length` is reached, so the client sees a truncated
+/// response instead of taking the next one's octets for the rest of this body.
+#[test]
+fn a_file_truncated_while_streamed_over_http1_closes_the_connection() {
+    use std::io::{Read, Write};
+    const LEN: usize = 16 * 1024 * 1024;
+    let dir = TempDir::new("truncated1");
+    let path = dir.file("big.bin", &pattern(LEN, 9));
+    let files = StaticFiles::new(dir.path()).unwrap();
+    let server = TestServer::start(builder(1), move |_| files.clone().into_service());
+    let mut tcp = std::net::TcpStream::connect(server.addr).unwrap();
+    tcp.set_read_timeout(Some(STEP_TIMEOUT)).unwrap();
+    tcp.write_all(b"GET /big.bin HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    // The head and the first octets; then the server fills the socket buffers and waits.
+    let mut got = vec![0u8; 64 * 1024];
+    let n = tcp.read(&mut got).unwrap();
+    let head = String::from_utf8_lossy(&got[..n]).to_string();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains(&format!("content-length: {LEN}")), "{head}");
+    std::thread::sleep(Duration::from_millis(200));
+    File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let mut rest = Vec::new();
+    // Read to the end: the server must close (a timeout here fails the test).
+    tcp.read_to_end(&mut rest).unwrap();
+    assert!(
+        n + rest.len() < LEN,
+        "the whole body arrived: nothing was cut"
+    );
+    drop(server);
+}
