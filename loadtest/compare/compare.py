@@ -40,6 +40,7 @@ PROFILES = [
     ("small", "/index.html", 64, 32, False, False),
     ("latency", "/index.html", 1, 1, False, False),
     ("64k", "/64k.bin", 16, 8, False, False),
+    ("1m", "/1m.bin", 8, 4, False, False),
     ("upload", "/upload", 8, 4, True, False),
     ("tls", "/index.html", 64, 32, False, True),
 ]
@@ -47,6 +48,7 @@ PROFILE_TITLES = {
     "small": "(a) small GET (~100 B), `-c 64 -m 32`",
     "latency": "(b) latency, one stream at a time, `-c 1 -m 1`",
     "64k": "(c) 64 KiB responses, `-c 16 -m 8`",
+    "1m": "(c2) 1 MiB responses, `-c 8 -m 4`",
     "upload": "(d) 1 MiB uploads (POST /upload), `-c 8 -m 4`",
     "tls": "(e) small GET over TLS, `-c 64 -m 32`",
 }
@@ -130,6 +132,8 @@ def write_files(work):
         f.write("<!doctype html><title>h2ring</title><p>" + "x" * 56 + "</p>\n")
     with open(os.path.join(www, "64k.bin"), "wb") as f:
         f.write(bytes((i * 7) & 0xFF for i in range(65536)))
+    with open(os.path.join(www, "1m.bin"), "wb") as f:
+        f.write(bytes((i * 13) & 0xFF for i in range(1 << 20)))
     # nghttpd answers any method with the file at the path.
     with open(os.path.join(www, "upload"), "w") as f:
         f.write("ok\n")
@@ -368,7 +372,12 @@ def main():
     ap.add_argument("--no-docs", action="store_true", help="print results, do not touch docs/")
     ap.add_argument("--baseline", help="an earlier h2ring binary, run as the peer h2ring-base "
                     "(a before/after comparison in the same rounds)")
+    ap.add_argument("--port-offset", type=int, default=0,
+                    help="added to every listening port (another run on this machine has them)")
     args = ap.parse_args()
+    for ports in (PORTS, TLS_PORTS):
+        for peer in ports:
+            ports[peer] += args.port_offset
 
     bins = {"h2ring": args.h2ring, "loadtest": args.loadtest, "hyper": args.hyper}
     wanted = set(args.profiles.split(","))
@@ -567,7 +576,7 @@ def render(med, notes, idle, versions, args, mruby, results):
         "```",
         "",
         "The configs are written by `compare.py` (`server_commands`, `nginx_conf`, "
-        "`h2o_conf`); files: `index.html` (100 B), `64k.bin` (64 KiB); uploads POST 1 MiB to "
+        "`h2o_conf`); files: `index.html` (100 B), `64k.bin` (64 KiB), `1m.bin` (1 MiB); uploads POST 1 MiB to "
         "`/upload`. \"server req/CPU-s\" is responses per second of server CPU time "
         "(utime+stime of the server's process tree from `/proc/PID/stat`, before/after "
         "each run); \"gen req/CPU-s\" is the same for the load tool's own CPU time.",

@@ -28,6 +28,7 @@ LOWER_BETTER = {"rps": False, "mean_us": True, "p50_us": True, "p99_us": True,
 KEY_METRICS = {
     "small": ["rps", "req_per_server_cpu_s"],
     "latency": ["rps", "mean_us", "p99_us"],
+    "1m": ["rps", "req_per_server_cpu_s"],
 }
 BOOTSTRAP = 10_000
 

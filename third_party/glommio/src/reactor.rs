@@ -663,6 +663,34 @@ impl Reactor {
         }
     }
 
+    /// h2ring fork (H2RING_PATCH.md, change 17): a buffered read of up to
+    /// `buf.capacity() - buf.len()` bytes at `pos` into the spare capacity of the caller's
+    /// `buf`, which the source owns until the kernel is done with it
+    /// ([`Source::extract_buffer`] gives it back). No glommio buffer, so no copy out of one.
+    pub(crate) fn read_buffered_into(&self, raw: RawFd, pos: u64, buf: Vec<u8>) -> Source {
+        let stats = StatsCollection {
+            fulfilled: Some(|result, stats, op_count| {
+                if let Ok(result) = result {
+                    stats.file_buffered_reads += op_count;
+                    stats.file_buffered_bytes_read += *result as u64 * op_count;
+                }
+            }),
+            reused: None,
+            latency: None,
+        };
+        let size = buf.capacity() - buf.len();
+        let source = self.new_source(
+            raw,
+            SourceType::Read(
+                PollableStatus::NonPollable(DirectIo::Disabled),
+                Some(IoBuffer::Buffered(buf)),
+            ),
+            Some(stats),
+        );
+        self.sys.read_buffered(&source, pos, size);
+        source
+    }
+
     pub(crate) fn fdatasync(&self, raw: RawFd) -> Source {
         let source = self.new_source(raw, SourceType::FdataSync, None);
         self.sys.fdatasync(&source);
@@ -960,5 +988,41 @@ mod h2ring_tests {
             // No previous poll: a new source.
             let _ = reactor.poll_read_ready_again(fd, None);
         });
+    }
+
+    // Change 17: the kernel reads into the caller's Vec, after what it holds, and the
+    // source gives back that very allocation; at the end of the file it reads nothing.
+    #[test]
+    fn read_buffered_into_fills_the_callers_vec() {
+        let path = std::env::temp_dir().join(format!("glommio-read-into-{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        LocalExecutor::default().run(async {
+            let reactor = crate::executor().reactor();
+            let read = |pos: u64, buf: Vec<u8>| {
+                let source = reactor.read_buffered_into(file.as_raw_fd(), pos, buf);
+                async move {
+                    let n = source.collect_rw().await.unwrap();
+                    match source.extract_buffer() {
+                        crate::sys::IoBuffer::Buffered(mut buf) => {
+                            // SAFETY: as in `BufferedFile::read_into`.
+                            unsafe { buf.set_len(buf.len() + n) };
+                            buf
+                        }
+                        _ => unreachable!(),
+                    }
+                }
+            };
+            let mut buf = Vec::with_capacity(7);
+            buf.extend_from_slice(b"ab");
+            let at = buf.as_ptr();
+            let buf = read(3, buf).await;
+            assert_eq!(buf, b"ab34567");
+            assert!(std::ptr::eq(buf.as_ptr(), at));
+            let tail = read(8, Vec::with_capacity(16)).await;
+            assert_eq!(tail, b"89");
+            assert!(read(10, Vec::with_capacity(4)).await.is_empty());
+        });
+        let _ = std::fs::remove_file(&path);
     }
 }

@@ -328,6 +328,25 @@ impl BodyWriter {
         self.end()
     }
 
+    /// Gives up on the body after its head went out (a file that could not be read to
+    /// the length its `content-length` promised): the stream is reset with
+    /// INTERNAL_ERROR (RFC 9113 §8.1) rather than ended short as if it were complete.
+    /// Before the head went out, the response becomes a 500, as for a panic.
+    pub(crate) fn abort(mut self) {
+        self.finished = true;
+        let binding = std::mem::replace(
+            &mut *self.channel.binding.borrow_mut(),
+            Binding::Failed(StreamError::BodyDropped),
+        );
+        match binding {
+            Binding::Stream(shared, slot) => shared.reset(slot.id, ErrorCode::InternalError),
+            Binding::Unbound => {
+                *self.channel.binding.borrow_mut() = Binding::WriterGone { panicked: true };
+            }
+            _ => {}
+        }
+    }
+
     async fn wait_bound(&self) -> Result<(), StreamError> {
         let channel = self.channel.clone();
         poll_fn(move |cx| match &*channel.binding.borrow() {

@@ -2,11 +2,13 @@
 //! root directory (or the built-in page) and decides status, headers and body, with a
 //! per-core cache of resolved paths and small files.
 //!
-//! The decision is synchronous and pure apart from `stat`/`canonicalize`; small files are
-//! read with `std::fs`, which blocks the core — acceptable for a page-cache-warm disk, and
-//! the subject of the robustness work to move file I/O onto io_uring.
+//! Nothing here blocks the core (see `file_io`): path resolution (`realpath`, `stat`) runs
+//! on the core's one blocking thread, which the request's task awaits; files are opened,
+//! read and closed through io_uring, one descriptor per response. The decision itself
+//! (conditionals, ranges, headers) is synchronous and pure.
 
 mod cache;
+mod file_io;
 mod httpdate;
 mod mime;
 mod path;
@@ -15,7 +17,6 @@ mod service;
 #[cfg(test)]
 mod tests;
 
-use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,7 +29,6 @@ use crate::error::describe_io_error;
 use crate::service::PreparedHead;
 
 use self::httpdate::{format_http_date, parse_http_date};
-use cache::FileCache;
 use mime::content_type_for;
 use path::{relative_path, resolve_under, PathRefusal};
 use range::{parse_range, RangeRequest};
@@ -105,15 +105,6 @@ impl StaticResponse {
     }
 }
 
-/// Reads a file range with blocking `std::fs` I/O (see the module docs).
-pub(crate) fn read_file_range(path: &Path, offset: u64, len: u64) -> std::io::Result<Bytes> {
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(offset))?;
-    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(len).read_to_end(&mut buf)?;
-    Ok(Bytes::from(buf))
-}
-
 /// A static file server: a directory tree (or the built-in page), served by GET and HEAD
 /// with ETag and Last-Modified validators, conditional requests (304), single ranges (206,
 /// 416) and directory `index.html`; other methods get 405. It is the service the `h2ring`
@@ -168,6 +159,79 @@ pub(crate) enum Resolved {
     File(ResolvedFile),
     /// A fixed answer: refused, not found, or a redirect to the directory.
     Answer(StaticResponse),
+}
+
+/// What resolving a request path needs next: the file system under `root` (the
+/// relative path, and whether the request path ends in `/`), or nothing more.
+pub(crate) enum Target {
+    /// Already decided without the file system.
+    Located(Located),
+    /// To look up under the root (see [`locate`]).
+    Root(PathBuf, PathBuf, bool),
+}
+
+/// What the file system says a request path names. Plain data (`Send`): it is found on
+/// the core's blocking thread and turned into a [`Resolved`] on the core.
+pub(crate) enum Located {
+    /// No root directory: the built-in page, for this relative path.
+    Builtin(PathBuf),
+    /// A regular file: its canonical path and metadata.
+    File(PathBuf, std::fs::Metadata),
+    /// A directory asked for without the trailing slash.
+    Directory,
+    /// Refused or not found.
+    Refused(PathRefusal),
+}
+
+/// Looks `relative` up under the canonical `root` (a directory's `index.html` when
+/// `dir_slash`): `realpath` and `stat`, which block, so the service calls it through
+/// glommio's blocking pool rather than on the core.
+pub(crate) fn locate(root: &Path, relative: &Path, dir_slash: bool) -> Located {
+    let mut file = match resolve_under(root, relative) {
+        Ok(file) => file,
+        Err(refusal) => return Located::Refused(refusal),
+    };
+    let Ok(mut meta) = std::fs::metadata(&file) else {
+        return Located::Refused(PathRefusal::NotFound);
+    };
+    if meta.is_dir() {
+        if !dir_slash {
+            return Located::Directory;
+        }
+        file = match resolve_under(root, &relative.join(INDEX_FILE)) {
+            Ok(index) => index,
+            Err(refusal) => return Located::Refused(refusal),
+        };
+        match std::fs::metadata(&file) {
+            Ok(m) => meta = m,
+            Err(_) => return Located::Refused(PathRefusal::NotFound),
+        }
+    }
+    if !meta.is_file() {
+        return Located::Refused(PathRefusal::NotFound);
+    }
+    Located::File(file, meta)
+}
+
+impl Located {
+    /// The resolution for request path `path` (for a redirect's `Location`).
+    pub(crate) fn into_resolved(self, path: &str) -> Resolved {
+        match self {
+            Located::Builtin(relative) => Resolved::Builtin(relative),
+            Located::Refused(refusal) => Resolved::Answer(refused(refusal)),
+            Located::Directory => Resolved::Answer(redirect_to_dir(path)),
+            Located::File(file, meta) => Resolved::File(ResolvedFile {
+                entity: Entity::new(
+                    meta.len(),
+                    file_etag(&meta),
+                    meta.modified().ok(),
+                    content_type_for(&file),
+                ),
+                path: file,
+                contents: None,
+            }),
+        }
+    }
 }
 
 /// A file found under the root, with its validators and, when cached, its bytes.
@@ -327,49 +391,33 @@ impl StaticFiles {
 
     /// Maps a request path onto what it names: a file, the built-in page, or a fixed
     /// answer (403, 404, a redirect). Only this step touches the file system, which is
-    /// what [`FileCache`] remembers.
+    /// what [`cache::FileCache`] remembers. It blocks on `realpath` and `stat`: the service runs
+    /// it through [`locate`] on the core's blocking thread, tests call it directly.
+    #[cfg(test)]
     pub(crate) fn resolve(&self, path: &str) -> Resolved {
+        match self.target(path) {
+            Target::Located(located) => located.into_resolved(path),
+            Target::Root(root, relative, dir_slash) => {
+                locate(&root, &relative, dir_slash).into_resolved(path)
+            }
+        }
+    }
+
+    /// The part of resolution that needs no file system: the relative path, or the
+    /// answer when there is no root or the path is refused outright.
+    pub(crate) fn target(&self, path: &str) -> Target {
         let relative = match relative_path(path) {
             Ok(rel) => rel,
-            Err(refusal) => return Resolved::Answer(refused(refusal)),
+            Err(refusal) => return Target::Located(Located::Refused(refusal)),
         };
-        let Some(root) = &self.root else {
-            return Resolved::Builtin(relative);
-        };
-        let mut file = match resolve_under(root, &relative) {
-            Ok(file) => file,
-            Err(refusal) => return Resolved::Answer(refused(refusal)),
-        };
-        let Ok(mut meta) = std::fs::metadata(&file) else {
-            return Resolved::Answer(simple(StatusCode::NOT_FOUND));
-        };
-        if meta.is_dir() {
-            // Relative links in the index need the trailing slash.
-            if !path.split('?').next().unwrap_or_default().ends_with('/') {
-                return Resolved::Answer(redirect_to_dir(path));
-            }
-            file = match resolve_under(root, &relative.join(INDEX_FILE)) {
-                Ok(index) => index,
-                Err(refusal) => return Resolved::Answer(refused(refusal)),
-            };
-            match std::fs::metadata(&file) {
-                Ok(m) => meta = m,
-                Err(_) => return Resolved::Answer(simple(StatusCode::NOT_FOUND)),
+        match &self.root {
+            None => Target::Located(Located::Builtin(relative)),
+            Some(root) => {
+                // Relative links in a directory's index need the trailing slash.
+                let dir_slash = path.split('?').next().unwrap_or_default().ends_with('/');
+                Target::Root(root.clone(), relative, dir_slash)
             }
         }
-        if !meta.is_file() {
-            return Resolved::Answer(simple(StatusCode::NOT_FOUND));
-        }
-        Resolved::File(ResolvedFile {
-            entity: Entity::new(
-                meta.len(),
-                file_etag(&meta),
-                meta.modified().ok(),
-                content_type_for(&file),
-            ),
-            path: file,
-            contents: None,
-        })
     }
 
     fn builtin_page(

@@ -1,5 +1,6 @@
 //! [`StaticFiles`] as a [`Service`]: the file decisions of the parent module over the
-//! service API, with large files streamed in chunks.
+//! service API: cache hits answered at once, misses resolved off the core, files that are
+//! not in memory streamed through io_uring by a task of their own.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -7,18 +8,13 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
 
-use bytes::Bytes;
 use http::{Method, StatusCode};
 
-use super::{read_file_range, BodySource, FileCache, StaticFiles};
+use super::cache::{self, FileCache};
+use super::file_io::stream_file;
+use super::{BodySource, StaticFiles, StaticResponse};
 use crate::service::respond::empty_response;
 use crate::service::{Body, Context, Request, Response, Service};
-
-/// Files up to this size are read into memory in one go; larger ones are streamed in
-/// chunks of this size so a large download costs bounded memory per stream. Equal to the
-/// default per-stream send buffer: a stream stalled by a client that never opens its
-/// window then holds at most about two chunks (CVE-2019-9517).
-const FILE_CHUNK: u64 = 64 * 1024;
 
 impl StaticFiles {
     /// The service serving these files. Call it once per core (in the server's factory):
@@ -27,8 +23,8 @@ impl StaticFiles {
     pub fn into_service(self) -> impl Service {
         let upload_sink = self.upload_sink.as_deref().map(Rc::from);
         FilesService {
-            files: self,
-            cache: RefCell::new(FileCache::new()),
+            files: Rc::new(self),
+            cache: Rc::new(RefCell::new(FileCache::new())),
             upload_sink,
         }
     }
@@ -36,8 +32,8 @@ impl StaticFiles {
 
 /// See [`StaticFiles::into_service`].
 struct FilesService {
-    files: StaticFiles,
-    cache: RefCell<FileCache>,
+    files: Rc<StaticFiles>,
+    cache: Rc<RefCell<FileCache>>,
     upload_sink: Option<Rc<str>>,
 }
 
@@ -50,27 +46,58 @@ impl FilesService {
 
 impl Service for FilesService {
     fn call(&self, mut req: Request, cx: Context) -> impl Future<Output = Response> + 'static {
-        match self.call_now(&mut req, &cx) {
-            Some(response) => FilesFuture::Now(std::future::ready(response)),
-            None => FilesFuture::Upload(Box::pin(discard_upload(req))),
+        if let Some(response) = self.call_now(&mut req, &cx) {
+            return FilesFuture::Now(std::future::ready(response));
         }
+        if self.is_upload(&req) {
+            return FilesFuture::Wait(Box::pin(discard_upload(req)));
+        }
+        let (files, cache) = (self.files.clone(), self.cache.clone());
+        FilesFuture::Wait(Box::pin(async move {
+            let decided = cache::respond(
+                &files,
+                &cache,
+                req.method(),
+                req.uri().path(),
+                req.headers(),
+                cx.received_at(),
+            )
+            .await;
+            with_body(decided, &cx)
+        }))
     }
 
-    /// Everything but an upload is decided at once: nothing here waits (large files
-    /// stream from a task of their own).
+    /// Answers at once from the per-core cache (a path resolved less than a second ago,
+    /// the common case) or a 405. A miss waits for the file system off the core (in
+    /// `call`), and a file's bytes are read by a task of their own: nothing here waits.
     fn call_now(&self, req: &mut Request, cx: &Context) -> Option<Response> {
         if self.is_upload(req) {
             return None;
         }
-        Some(respond(&self.files, &self.cache, req, cx))
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            let mut r = empty_response(StatusCode::METHOD_NOT_ALLOWED);
+            r.headers_mut().insert(
+                http::header::ALLOW,
+                http::HeaderValue::from_static("GET, HEAD"),
+            );
+            return Some(r);
+        }
+        let decided = self.cache.borrow_mut().fresh(
+            &self.files,
+            req.method(),
+            req.uri().path(),
+            req.headers(),
+            cx.received_at(),
+        )?;
+        Some(with_body(decided, cx))
     }
 }
 
-/// The files service's future: an answer that was ready when the call returned (every
-/// GET/HEAD), or an upload being read.
+/// The files service's future: an answer that was ready when the call returned, or one
+/// that waits (a path resolved off the core, an upload being read).
 enum FilesFuture {
     Now(std::future::Ready<Response>),
-    Upload(Pin<Box<dyn Future<Output = Response>>>),
+    Wait(Pin<Box<dyn Future<Output = Response>>>),
 }
 
 impl Future for FilesFuture {
@@ -79,7 +106,7 @@ impl Future for FilesFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Response> {
         match self.get_mut() {
             FilesFuture::Now(ready) => Pin::new(ready).poll(cx),
-            FilesFuture::Upload(upload) => upload.as_mut().poll(cx),
+            FilesFuture::Wait(wait) => wait.as_mut().poll(cx),
         }
     }
 }
@@ -100,52 +127,15 @@ async fn discard_upload(mut req: Request) -> Response {
     response
 }
 
-fn respond(
-    files: &StaticFiles,
-    cache: &RefCell<FileCache>,
-    req: &Request,
-    cx: &Context,
-) -> Response {
-    let now = cx.received_at();
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        let mut r = empty_response(StatusCode::METHOD_NOT_ALLOWED);
-        r.headers_mut().insert(
-            http::header::ALLOW,
-            http::HeaderValue::from_static("GET, HEAD"),
-        );
-        return r;
-    }
-    let mut decided =
-        cache
-            .borrow_mut()
-            .respond(files, req.method(), req.uri().path(), req.headers(), now);
+/// The response for a decision: bytes in memory as they are, a file's bytes streamed by
+/// a task of this request (see `file_io::stream_file`) after the head.
+fn with_body(mut decided: StaticResponse, cx: &Context) -> Response {
     let body = match std::mem::replace(&mut decided.body, BodySource::Empty) {
         BodySource::Empty => Body::empty(),
         BodySource::Bytes(b) => Body::from(b),
-        BodySource::File { path, offset, len } if len <= FILE_CHUNK => {
-            match read_file_range(&path, offset, len) {
-                Ok(b) => Body::from(b),
-                Err(_) => return empty_response(StatusCode::INTERNAL_SERVER_ERROR),
-            }
-        }
         BodySource::File { path, offset, len } => {
-            let (mut writer, body) = Body::channel();
-            cx.spawn(async move {
-                let mut at = offset;
-                let end = offset + len;
-                while at < end {
-                    let n = FILE_CHUNK.min(end - at);
-                    let chunk: Bytes = match read_file_range(&path, at, n) {
-                        Ok(c) if !c.is_empty() => c,
-                        _ => break,
-                    };
-                    at += chunk.len() as u64;
-                    if writer.send(chunk).await.is_err() {
-                        return;
-                    }
-                }
-                let _ = writer.finish().await;
-            });
+            let (writer, body) = Body::channel();
+            cx.spawn(stream_file(path, offset, len, writer));
             body
         }
     };

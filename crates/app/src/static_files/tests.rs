@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use super::{format_http_date, read_file_range, BodySource, StaticFiles, BUILTIN_INDEX};
+use super::{format_http_date, BodySource, StaticFiles, BUILTIN_INDEX};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
@@ -75,6 +75,16 @@ fn request(
 
 fn header<'a>(r: &'a super::StaticResponse, name: &str) -> &'a str {
     r.header(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+}
+
+/// Reads a file range with blocking `std::fs` I/O (the test's own view of the file).
+fn read_file_range(path: &Path, offset: u64, len: u64) -> std::io::Result<Bytes> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut buf = Vec::new();
+    file.take(len).read_to_end(&mut buf)?;
+    Ok(Bytes::from(buf))
 }
 
 fn body(r: &super::StaticResponse) -> Bytes {

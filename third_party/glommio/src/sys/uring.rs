@@ -322,6 +322,23 @@ fn fill_sqe<F>(
                         SourceType::ForeignNotifier(result, _) => {
                             sqe.prep_read(op.fd, result, pos);
                         }
+                        SourceType::Read(
+                            PollableStatus::NonPollable(DirectIo::Disabled),
+                            Some(IoBuffer::Buffered(buf)),
+                        ) => {
+                            // h2ring fork (change 17, `read_buffered_into`): the caller's
+                            // `Vec`, owned by the source until completion; the kernel
+                            // writes into its spare capacity, which holds `len` bytes.
+                            debug_assert!(buf.capacity() - buf.len() >= len);
+                            let spare = buf.spare_capacity_mut();
+                            uring_sys::io_uring_prep_read(
+                                sqe.raw_mut(),
+                                op.fd,
+                                spare.as_mut_ptr() as _,
+                                len.min(spare.len()) as _,
+                                pos as _,
+                            );
+                        }
                         SourceType::Read(PollableStatus::NonPollable(DirectIo::Disabled), slot) => {
                             let mut buf = buffer_allocation(len).expect("Buffer allocation failed");
                             sqe.prep_read(op.fd, buf.as_bytes_mut(), pos);
