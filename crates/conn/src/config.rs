@@ -83,7 +83,9 @@ pub struct Config {
     pub stream_send_timeout: Option<Duration>,
     /// How long the socket may refuse to take the bytes we have for it before the
     /// connection is closed (a client that stops reading; CVE-2019-9517). The connection
-    /// cannot see the socket, so the runtime's driver applies this one. Default 30 s.
+    /// cannot see the socket, so the runtime's driver applies this one (in h2ring to
+    /// HTTP/1.1 connections too). Any octet written restarts it, so a client that reads a
+    /// trickle is left to `min_send_bytes`. Default 30 s.
     pub write_timeout: Duration,
     /// The minimum-progress rule for slow readers, with [`Config::min_send_window`]: while
     /// the socket refuses bytes we have for it, at least this many octets must go out in
@@ -94,8 +96,8 @@ pub struct Config {
     /// flow-control windows hold back is not "refused by the socket" (that is
     /// `stream_send_timeout`'s business). `0` disables the rule. Applied by the runtime's
     /// driver, to HTTP/1.1 connections too. Default 16 KiB per 30 s window (≈ 550 octets
-    /// per second, ten times below a 2G GPRS link: no real reader is cut, a trickle
-    /// reader is within a minute).
+    /// per second, several times below even a 2G GPRS link: no real reader is cut, a
+    /// trickle reader is within a minute).
     pub min_send_bytes: usize,
     /// The window of the minimum-progress rule (see [`Config::min_send_bytes`]): counted
     /// from the moment the socket first refuses bytes, restarted at the end of each window

@@ -473,7 +473,8 @@ impl<'a, T: AsyncRead + AsyncWrite + ResetOnClose + Unpin, S: Service> Conn<'a, 
     /// minimum-rate window ended with enough written), else arms the timer for the next.
     fn send_deadlines(&mut self, cx: &mut Context<'_>) -> Result<bool, ()> {
         let limit = self.services.settings.http2.response_send_timeout;
-        let responding = self.current.is_some() || self.closing || self.upgrade.is_some();
+        // A refusal being written (`closing`) has no request of its own to time.
+        let responding = self.current.is_some() || self.upgrade.is_some();
         self.response_deadline = match (limit, responding) {
             (Some(limit), true) => {
                 let s = self.exchange.state.borrow();
