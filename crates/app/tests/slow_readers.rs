@@ -4,7 +4,8 @@
 //! HTTP/2 and HTTP/1.1, while a well-behaved client on another connection keeps being
 //! served; a client that reads slowly but above the minimum rate is not cut and gets its
 //! whole response; `--response-send-timeout` bounds a whole response however fast it is
-//! read. `docs/SECURITY.md` points at these tests.
+//! read; over TLS the same trickle is cut and counted in `h2ring_slow_readers_closed_total`.
+//! `docs/SECURITY.md` points at these tests.
 
 mod attack_support;
 mod support;
@@ -54,17 +55,7 @@ impl SlowClient {
     /// HTTP/2 flow control never holds the response back, only the reader does.
     fn h2(addr: SocketAddr) -> SlowClient {
         let mut c = SlowClient::connect(addr);
-        let max = h2ring_frame::MAX_WINDOW_SIZE;
-        let mut out = BytesMut::from(&PREFACE[..]);
-        Frame::Settings(Settings::new(vec![Setting::InitialWindowSize(max)])).encode(&mut out);
-        Frame::Settings(Settings::ack()).encode(&mut out);
-        Frame::WindowUpdate(WindowUpdate {
-            stream_id: StreamId::ZERO,
-            increment: max - 65_535,
-        })
-        .encode(&mut out);
-        request(1, "GET", "/big.bin", true).encode(&mut out);
-        c.tcp.write_all(&out).unwrap();
+        c.tcp.write_all(&h2_request("/big.bin")).unwrap();
         c
     }
 
@@ -123,6 +114,22 @@ impl SlowClient {
             }
         }
     }
+}
+
+/// The client preface, SETTINGS with the largest stream window, the connection window
+/// opened as far, and a GET of `path` on stream 1.
+fn h2_request(path: &str) -> BytesMut {
+    let max = h2ring_frame::MAX_WINDOW_SIZE;
+    let mut out = BytesMut::from(&PREFACE[..]);
+    Frame::Settings(Settings::new(vec![Setting::InitialWindowSize(max)])).encode(&mut out);
+    Frame::Settings(Settings::ack()).encode(&mut out);
+    Frame::WindowUpdate(WindowUpdate {
+        stream_id: StreamId::ZERO,
+        increment: max - 65_535,
+    })
+    .encode(&mut out);
+    request(1, "GET", path, true).encode(&mut out);
+    out
 }
 
 /// A trickle reader is cut once a window passes with less than the minimum written, long
@@ -304,4 +311,85 @@ fn http1_response_send_timeout_closes_the_connection() {
         "{elapsed:?}"
     );
     assert!(slow.received < BIG_FILE_LEN);
+}
+
+/// A self-signed certificate for `app.test`: the server's TLS config and a client config
+/// that trusts it, offering `alpn`.
+fn tls_pair(alpn: &[u8]) -> (h2ring::TlsConfig, std::sync::Arc<rustls::ClientConfig>) {
+    let params = rcgen::CertificateParams::new(vec!["app.test".to_string()]).unwrap();
+    let signing_key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&signing_key).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let mut client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    client.alpn_protocols = vec![alpn.to_vec()];
+    (
+        h2ring::TlsConfig::from_rustls(std::sync::Arc::new(server)),
+        std::sync::Arc::new(client),
+    )
+}
+
+/// Over TLS the server writes into the session's ciphertext buffer (up to 256 KiB) before
+/// the socket refuses, and the abortive close goes through the TLS stream to its socket
+/// (a graceful close would wait forever to flush its close_notify to a client that does
+/// not read): the trickle reader (raw TCP reads of one octet every 100 ms once the
+/// request is out) is cut as in cleartext, and the admin endpoint counts it.
+fn tls_trickle_reader_is_cut_and_counted(alpn: &[u8], request: &[u8]) {
+    let (tls, client) = tls_pair(alpn);
+    let mut http2 = h2ring::Http2Config::default();
+    http2.min_send_bytes = 4096;
+    http2.min_send_window = Duration::from_secs(1);
+    let big = bytes::Bytes::from(vec![0x5a; BIG_FILE_LEN]);
+    let builder = support::builder(1)
+        .tls(tls)
+        .http2(http2)
+        .admin_addr(Some("127.0.0.1:0".parse().unwrap()));
+    let server = support::TestServer::start(builder, move |_: &h2ring::CoreContext| {
+        let big = big.clone();
+        h2ring::service_fn(move |_req: h2ring::Request, _cx: h2ring::Context| {
+            let big = big.clone();
+            async move { h2ring::Response::new(h2ring::Body::from(big)) }
+        })
+    });
+    let mut slow = SlowClient::connect(server.addr);
+    let mut session =
+        rustls::ClientConnection::new(client, "app.test".try_into().unwrap()).unwrap();
+    let mut tls_stream = rustls::Stream::new(&mut session, &mut slow.tcp);
+    tls_stream.write_all(request).unwrap();
+    tls_stream.flush().unwrap();
+    let ended = slow.read_slowly(1, Duration::from_millis(100), Duration::from_secs(15));
+    let elapsed = ended.expect("the server kept a trickle reader over TLS for 15 s");
+    eprintln!("[trickle-tls] cut after {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert!(wait_until(Duration::from_secs(1), || slow
+        .server_state()
+        .is_none()));
+    let admin = server.admin_addr().unwrap();
+    let counted = wait_until(Duration::from_secs(5), || {
+        support::prometheus_value(&support::scrape(admin), "h2ring_slow_readers_closed_total")
+            == Some(1)
+    });
+    assert!(counted, "{}", support::scrape(admin));
+}
+
+#[test]
+fn tls_http1_trickle_reader_is_cut_and_counted() {
+    tls_trickle_reader_is_cut_and_counted(b"http/1.1", b"GET / HTTP/1.1\r\nhost: app.test\r\n\r\n");
+}
+
+#[test]
+fn tls_h2_trickle_reader_is_cut_and_counted() {
+    tls_trickle_reader_is_cut_and_counted(b"h2", &h2_request("/"));
 }

@@ -70,6 +70,10 @@ struct Io<T> {
     release_at: Option<Instant>,
     /// Whether the memory was released since the connection was last busy.
     released: bool,
+    /// The connection was given up on as a slow reader: it ends with an RST, not a
+    /// graceful close (which would wait to flush to the client that does not read; over
+    /// TLS, forever).
+    reset: bool,
 }
 
 /// Ends every stream's handler when the connection task ends, however it ends (including
@@ -163,6 +167,7 @@ async fn drive<S, T>(
         busy_at: now,
         release_at: None,
         released: false,
+        reset: false,
     };
     services.service.on_connection(&info, ConnState::New);
     if !io.rbuf.is_empty() {
@@ -190,7 +195,9 @@ async fn drive<S, T>(
     let stats = shared.conn.borrow().stats().clone();
     services.core.metrics().bytes_in(stats.bytes_in);
     services.core.metrics().bytes_out(stats.bytes_out);
-    let _ = io.stream.close().await;
+    if !io.reset {
+        let _ = io.stream.close().await;
+    }
 }
 
 /// The earlier of two optional deadlines.
@@ -248,6 +255,7 @@ impl<T: AsyncRead + AsyncWrite + ResetOnClose + Unpin> Io<T> {
                 tracing::debug!(peer = %shared.info.peer, ?why, "closing a slow reader");
                 services.core.metrics().slow_reader_closed();
                 self.stream.reset_on_close();
+                self.reset = true;
                 return Poll::Ready(());
             }
             // Writing may have finished streams or freed capacity.

@@ -57,6 +57,10 @@ struct Current {
 /// How the HTTP/1.1 phase of a connection ended.
 pub(crate) enum Outcome {
     Close,
+    /// Given up on as a slow reader: the socket is set to reset on close, and must not be
+    /// closed gracefully (that would wait to flush to a client that does not read; over
+    /// TLS, forever).
+    Reset,
     /// `Upgrade: h2c`: the 101 is out; HTTP/2 continues with this request as stream 1.
     Upgrade(Box<Upgrade>, BytesMut),
 }
@@ -178,7 +182,7 @@ impl<'a, T: AsyncRead + AsyncWrite + ResetOnClose + Unpin, S: Service> Conn<'a, 
             }
             match self.send_deadlines(cx) {
                 Ok(fired) => progressed |= fired,
-                Err(()) => return Poll::Ready(Outcome::Close),
+                Err(()) => return Poll::Ready(Outcome::Reset),
             }
             if !progressed {
                 self.exchange.set_io_waker(cx.waker());

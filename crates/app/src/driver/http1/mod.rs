@@ -57,6 +57,8 @@ where
             let _ = stream.close().await;
             None
         }
+        // Dropping the stream closes the socket, with an RST (see `ResetOnClose`).
+        Outcome::Reset => None,
         Outcome::Upgrade(upgrade, rest) => {
             let (head, settings, body) = upgrade.into_h2();
             let config = (*services.settings.http2).clone();
