@@ -80,6 +80,9 @@ pub enum ConfigError {
     ZeroMaxConcurrentStreams,
     /// `ServerConfig::admin_max_connections` of 0 (no probe could ever be answered).
     ZeroAdminConnections,
+    /// `Http2Config::min_send_window` of 0 while `min_send_bytes` is not (every connection
+    /// with output the socket refused would be closed at once).
+    ZeroMinSendWindow,
 }
 
 impl fmt::Display for ConfigError {
@@ -93,6 +96,9 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroPreemptTimer => "preempt timer must be positive",
             ConfigError::ZeroMaxConcurrentStreams => "max concurrent streams must be at least 1",
             ConfigError::ZeroAdminConnections => "max admin connections must be at least 1",
+            ConfigError::ZeroMinSendWindow => {
+                "the minimum send rate's window must be positive (or its octets 0, to disable it)"
+            }
         })
     }
 }

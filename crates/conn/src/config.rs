@@ -83,8 +83,36 @@ pub struct Config {
     pub stream_send_timeout: Option<Duration>,
     /// How long the socket may refuse to take the bytes we have for it before the
     /// connection is closed (a client that stops reading; CVE-2019-9517). The connection
-    /// cannot see the socket, so the runtime's driver applies this one. Default 30 s.
+    /// cannot see the socket, so the runtime's driver applies this one (in h2ring to
+    /// HTTP/1.1 connections too). Any octet written restarts it, so a client that reads a
+    /// trickle is left to `min_send_bytes`. Default 30 s.
     pub write_timeout: Duration,
+    /// The minimum-progress rule for slow readers, with [`Config::min_send_window`]: while
+    /// the socket refuses bytes we have for it, at least this many octets must go out in
+    /// every window, or the connection is closed. `write_timeout` alone is defeated by a
+    /// client that reads a trickle (one byte every 100 ms makes every write partial but
+    /// never blocked for long) and keeps a response and its buffers alive indefinitely;
+    /// this rule is Apache's `MinRate` for the write side. Output the peer's HTTP/2
+    /// flow-control windows hold back is not "refused by the socket" (that is
+    /// `stream_send_timeout`'s business). `0` disables the rule. Applied by the runtime's
+    /// driver, to HTTP/1.1 connections too. Default 16 KiB per 30 s window (≈ 550 octets
+    /// per second, several times below even a 2G GPRS link: no real reader is cut, a
+    /// trickle reader is within a minute).
+    pub min_send_bytes: usize,
+    /// The window of the minimum-progress rule (see [`Config::min_send_bytes`]): counted
+    /// from the moment the socket first refuses bytes, restarted at the end of each window
+    /// while output stays pending, reset once everything pending is written. Long, because
+    /// the kernel wakes a writer only once a third of its send buffer is free, so a socket
+    /// takes bytes in bursts. Default 30 s.
+    pub min_send_window: Duration,
+    /// The most time one response may take, from its request's head having arrived to its
+    /// last octet being written (Go's `WriteTimeout`; handler time included). An HTTP/2
+    /// stream still sending then is reset with CANCEL; an HTTP/1.1 connection is closed
+    /// (nothing else can end a response in progress). `None` disables. Default `None`: a
+    /// large download over a slow but honest link may take any time, and slow readers are
+    /// already bounded by `min_send_bytes` and `write_timeout`; set it when every response
+    /// is small (an API server).
+    pub response_send_timeout: Option<Duration>,
     /// Time allowed for the 24-octet client preface. Default 10 s.
     pub preface_timeout: Duration,
     /// Time allowed, after the preface, for the client's first SETTINGS frame. Default 2 s.
@@ -144,6 +172,9 @@ impl Default for Config {
             stream_recv_timeout: Some(Duration::from_secs(60)),
             stream_send_timeout: Some(Duration::from_secs(60)),
             write_timeout: Duration::from_secs(30),
+            min_send_bytes: 16 * 1024,
+            min_send_window: Duration::from_secs(30),
+            response_send_timeout: None,
             preface_timeout: Duration::from_secs(10),
             first_settings_timeout: Duration::from_secs(2),
             settings_ack_timeout: Duration::from_secs(10),

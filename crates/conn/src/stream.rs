@@ -40,6 +40,9 @@ pub(crate) struct Stream {
     pub(crate) recv_open: bool,
     pub(crate) send: SendHalf,
     pub(crate) pushed: bool,
+    /// When the stream opened (its request head arrived, or its push was promised): the
+    /// start of `response_send_timeout`.
+    pub(crate) opened_at: std::time::Instant,
 
     // Receive side.
     pub(crate) recv_window: RecvWindow,
@@ -84,6 +87,7 @@ impl Stream {
             recv_open: true,
             send: SendHalf::AwaitingHead,
             pushed: false,
+            opened_at: now,
             recv_window: RecvWindow::new(recv_window, recv_window),
             unconsumed: 0,
             content_length: None,

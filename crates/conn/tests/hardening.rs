@@ -375,3 +375,47 @@ fn data_on_a_stream_we_reset_is_charged() {
         Some((1, ErrorCode::EnhanceYourCalm))
     );
 }
+
+/// `response_send_timeout` (Go's WriteTimeout): a response still being sent that long after
+/// its request arrived is reset with CANCEL; one finished in time, and the connection, are
+/// untouched.
+#[test]
+fn response_send_timeout_resets_a_response_still_sending() {
+    let mut config = Config::default();
+    config.response_send_timeout = Some(Duration::from_secs(5));
+    let mut c = Client::connected(config);
+    c.request(1, "GET", "/stream", true);
+    c.request(3, "GET", "/small", true);
+    c.respond(1, 200, false);
+    c.respond_body(3, 10);
+    c.frames();
+    c.advance(Duration::from_secs(4));
+    assert!(resets(&c.frames()).is_empty());
+    c.advance(Duration::from_secs(2));
+    c.expect_resets(&[(1, ErrorCode::Cancel)]);
+    // The connection goes on serving.
+    c.request(5, "GET", "/next", true);
+    c.respond_body(5, 10);
+    assert_eq!(data_frames(&c.frames()), vec![(5, 10, true)]);
+}
+
+/// Off by default: a response may stream for as long as its client reads it.
+#[test]
+fn response_send_timeout_is_off_by_default() {
+    assert_eq!(Config::default().response_send_timeout, None);
+    let mut c = Client::connected(Config::default());
+    c.request(1, "GET", "/stream", true);
+    c.respond(1, 200, false);
+    c.frames();
+    for _ in 0..10 {
+        c.advance(Duration::from_secs(30));
+        c.conn
+            .send_data(sid(1), Bytes::from_static(b"tick"), false)
+            .unwrap();
+        assert!(resets(&c.frames()).is_empty());
+    }
+    assert_eq!(
+        c.conn.stream_state(sid(1)),
+        Some(h2ring_conn::StreamState::HalfClosedRemote)
+    );
+}

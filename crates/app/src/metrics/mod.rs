@@ -72,6 +72,7 @@ pub(crate) struct CoreMetrics {
     connections_forced: Cell<u64>,
     streams_opened: Cell<u64>,
     handler_panics: Cell<u64>,
+    slow_readers: Cell<u64>,
     requests: [Cell<u64>; 5],
     errors: [Cell<u64>; ERROR_SLOTS],
     bytes_in: Cell<u64>,
@@ -95,6 +96,7 @@ impl CoreMetrics {
             connections_forced: Cell::new(0),
             streams_opened: Cell::new(0),
             handler_panics: Cell::new(0),
+            slow_readers: Cell::new(0),
             requests: Default::default(),
             errors: Default::default(),
             bytes_in: Cell::new(0),
@@ -122,6 +124,12 @@ impl CoreMetrics {
     /// Counts a task spawned for a request (`Context::spawn`) that panicked.
     pub(crate) fn handler_panicked(&self) {
         bump(&self.handler_panics, 1);
+    }
+    /// Counts a connection closed because its client did not read what we sent (the
+    /// socket refused our bytes for `write_timeout`, or took fewer than the minimum send
+    /// rate; for HTTP/1.1 also a response past `response_send_timeout`).
+    pub(crate) fn slow_reader_closed(&self) {
+        bump(&self.slow_readers, 1);
     }
     /// Counts a completed request by its status class and records its server-side
     /// latency under its protocol.
@@ -170,6 +178,7 @@ impl CoreMetrics {
             connections_forced: self.connections_forced.get(),
             streams_opened: self.streams_opened.get(),
             handler_panics: self.handler_panics.get(),
+            slow_readers: self.slow_readers.get(),
             requests: self.requests.each_ref().map(Cell::get),
             errors: self.errors.each_ref().map(Cell::get),
             bytes_in: self.bytes_in.get(),
@@ -195,6 +204,8 @@ pub(crate) struct MetricsSnapshot {
     pub streams_opened: u64,
     /// Tasks spawned for requests that panicked.
     pub handler_panics: u64,
+    /// Connections closed because their client did not read what we sent.
+    pub slow_readers: u64,
     /// Requests by status class, index 0 = 1xx … 4 = 5xx.
     pub requests: [u64; 5],
     /// Errors by RFC 9113 code; the last slot counts unknown codes.
@@ -220,6 +231,7 @@ impl MetricsSnapshot {
         self.connections_forced += other.connections_forced;
         self.streams_opened += other.streams_opened;
         self.handler_panics += other.handler_panics;
+        self.slow_readers += other.slow_readers;
         for (a, b) in self.requests.iter_mut().zip(other.requests) {
             *a += b;
         }
@@ -315,6 +327,8 @@ mod tests {
         b.connection_closed(true);
         b.bytes_out(7);
         b.request_completed(Protocol::Http1, 200, Duration::from_micros(40));
+        a.slow_reader_closed();
+        b.slow_reader_closed();
         let mut merged = MetricsSnapshot::default();
         merged.merge(&a.snapshot());
         merged.merge(&b.snapshot());
@@ -324,6 +338,7 @@ mod tests {
         assert_eq!(merged.connections_opened, 3);
         assert_eq!(merged.connections_closed, 2);
         assert_eq!(merged.connections_forced, 1);
+        assert_eq!(merged.slow_readers, 2);
         assert_eq!(merged.connections_active(), 1);
         assert_eq!(merged.errors[1], 2);
         assert_eq!(merged.errors[3], 1);

@@ -68,6 +68,12 @@ fn render_counters(out: &mut String, m: &MetricsSnapshot) {
             m.handler_panics,
         ),
         (
+            "h2ring_slow_readers_closed_total",
+            "Connections closed because the client did not read the response: nothing \
+             written for the write timeout, or less than the minimum send rate.",
+            m.slow_readers,
+        ),
+        (
             "h2ring_bytes_received_total",
             "HTTP/2 octets received, added when each connection closes.",
             m.bytes_in,
@@ -236,7 +242,9 @@ mod tests {
     fn counters_are_summed_over_cores() {
         let a = core_with(0, &[(200, 1500), (200, 2500), (500, 10)], &[0xb]);
         a.connection_opened();
+        a.slow_reader_closed();
         let b = core_with(1, &[(404, 10)], &[]);
+        b.slow_reader_closed();
         let text = render_prometheus(&[&a.snapshot(), &b.snapshot()]);
         let expected = [
             "# HELP h2ring_requests_total Requests by status class.",
@@ -247,6 +255,8 @@ mod tests {
             "h2ring_requests_total{class=\"5xx\"} 1",
             "# TYPE h2ring_connections_opened_total counter",
             "h2ring_connections_opened_total 1",
+            "# TYPE h2ring_slow_readers_closed_total counter",
+            "h2ring_slow_readers_closed_total 2",
             "h2ring_connections_active 1",
             "h2ring_errors_total{code=\"ENHANCE_YOUR_CALM\"} 1",
             "h2ring_errors_total{code=\"NO_ERROR\"} 0",

@@ -205,6 +205,9 @@ impl ServerConfig {
         if self.admin_max_connections == 0 {
             return bad(ConfigError::ZeroAdminConnections);
         }
+        if self.http2.min_send_bytes > 0 && self.http2.min_send_window.is_zero() {
+            return bad(ConfigError::ZeroMinSendWindow);
+        }
         Ok(())
     }
 
@@ -455,5 +458,17 @@ mod tests {
             c.validate().unwrap_err().to_string(),
             "max admin connections must be at least 1"
         );
+    }
+
+    #[test]
+    fn a_zero_min_send_window_is_rejected_unless_the_rule_is_off() {
+        let mut c = ServerConfig::default();
+        c.http2.min_send_window = Duration::ZERO;
+        assert!(matches!(
+            c.validate(),
+            Err(StartError::InvalidConfig(ConfigError::ZeroMinSendWindow))
+        ));
+        c.http2.min_send_bytes = 0;
+        assert!(c.validate().is_ok());
     }
 }

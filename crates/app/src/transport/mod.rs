@@ -2,6 +2,7 @@
 //! ALPN, RFC 9113 §9.2 policy), sniffing the protocol of a cleartext connection, and the
 //! per-core read buffers every layer reads into.
 
+pub(crate) mod abort;
 pub(crate) mod scratch;
 pub(crate) mod sniff;
 pub(crate) mod tls;

@@ -145,11 +145,13 @@ fn due(deadline: Option<Instant>, now: Instant) -> bool {
 }
 
 impl Connection {
-    /// Resets streams whose client stopped sending a body it could send, and streams whose
-    /// response the client's windows have kept from moving, for longer than configured.
+    /// Resets streams whose client stopped sending a body it could send, streams whose
+    /// response the client's windows have kept from moving, for longer than configured,
+    /// and streams whose response is not done by `response_send_timeout`.
     fn scan_stream_timeouts(&mut self, now: Instant) {
         let recv_limit = self.config.stream_recv_timeout;
         let send_limit = self.config.stream_send_timeout;
+        let response_limit = self.config.response_send_timeout;
         let conn_window_open = self.conn_send.available() > 0;
         let mut expired = Vec::new();
         let mut unread = Vec::new();
@@ -159,6 +161,14 @@ impl Connection {
                 && now.saturating_duration_since(stream.last_recv) >= LATE_FRAME_GRACE
             {
                 unread.push(key);
+                continue;
+            }
+            // Go's WriteTimeout: the whole response, handler time included, has a deadline.
+            if stream.send != crate::stream::SendHalf::Done
+                && response_limit
+                    .is_some_and(|t| now.saturating_duration_since(stream.opened_at) >= t)
+            {
+                expired.push(key);
                 continue;
             }
             // A discarded body is waited for only once the response is done (the rest is

@@ -110,6 +110,17 @@ pub struct Cli {
     /// connection is closed (slow read, CVE-2019-9517).
     #[arg(long, value_name = "SECS", default_value_t = http2_defaults().write_timeout.as_secs())]
     pub write_timeout: u64,
+    /// Octets a client must take per `--min-send-window` while the socket refuses our
+    /// bytes, or its connection is closed (a reader that trickles); 0 disables.
+    #[arg(long, value_name = "OCTETS", default_value_t = http2_defaults().min_send_bytes)]
+    pub min_send_rate: usize,
+    /// Seconds of the `--min-send-rate` window.
+    #[arg(long, value_name = "SECS", default_value_t = http2_defaults().min_send_window.as_secs())]
+    pub min_send_window: u64,
+    /// Seconds one response may take from its request's arrival to its last octet (an
+    /// HTTP/2 stream is then reset, an HTTP/1.1 connection closed); 0 disables.
+    #[arg(long, value_name = "SECS", default_value_t = secs(http2_defaults().response_send_timeout))]
+    pub response_send_timeout: u64,
     /// Seconds a stream may stall, its request body unsent or its response blocked by the
     /// client's windows, before it is reset with CANCEL; 0 disables.
     #[arg(long, value_name = "SECS", default_value_t = secs(http2_defaults().stream_recv_timeout))]
@@ -318,6 +329,11 @@ impl Cli {
         http2.allow_push = !self.no_push;
         // Zero would close every connection at once: at least one second each.
         http2.write_timeout = Duration::from_secs(self.write_timeout.max(1));
+        http2.min_send_bytes = self.min_send_rate;
+        // Zero would close every connection whose socket is ever full: at least 1 s.
+        http2.min_send_window = Duration::from_secs(self.min_send_window.max(1));
+        http2.response_send_timeout = (self.response_send_timeout > 0)
+            .then(|| Duration::from_secs(self.response_send_timeout));
         http2.stream_recv_timeout = stream_timeout;
         http2.stream_send_timeout = stream_timeout;
         http2.header_block_timeout = Duration::from_secs(self.header_block_timeout.max(1));
@@ -443,6 +459,9 @@ mod tests {
         assert_eq!(d.stream_send_timeout, Some(Duration::from_secs(60)));
         assert_eq!(d.header_block_timeout, Duration::from_secs(10));
         assert_eq!(d.preface_timeout, Duration::from_secs(10));
+        assert_eq!(d.min_send_bytes, 16 * 1024);
+        assert_eq!(d.min_send_window, Duration::from_secs(30));
+        assert_eq!(d.response_send_timeout, None);
         let s = parse(&[
             "--write-timeout",
             "2",
@@ -460,8 +479,33 @@ mod tests {
         assert_eq!(c.stream_send_timeout, Some(Duration::from_secs(3)));
         assert_eq!(c.header_block_timeout, Duration::from_secs(4));
         assert_eq!(c.preface_timeout, Duration::from_secs(5));
-        let s = parse(&["--stream-timeout", "0", "--write-timeout", "0"]).unwrap();
+        let s = parse(&[
+            "--min-send-rate",
+            "4096",
+            "--min-send-window",
+            "2",
+            "--response-send-timeout",
+            "9",
+        ])
+        .unwrap();
         let c = &s.server.config().http2;
+        assert_eq!(c.min_send_bytes, 4096);
+        assert_eq!(c.min_send_window, Duration::from_secs(2));
+        assert_eq!(c.response_send_timeout, Some(Duration::from_secs(9)));
+        let s = parse(&[
+            "--stream-timeout",
+            "0",
+            "--write-timeout",
+            "0",
+            "--min-send-rate",
+            "0",
+            "--min-send-window",
+            "0",
+        ])
+        .unwrap();
+        let c = &s.server.config().http2;
+        assert_eq!(c.min_send_bytes, 0);
+        assert_eq!(c.min_send_window, Duration::from_secs(1));
         assert_eq!(c.stream_recv_timeout, None);
         assert_eq!(c.stream_send_timeout, None);
         assert_eq!(c.write_timeout, Duration::from_secs(1));

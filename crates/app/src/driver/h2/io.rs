@@ -14,9 +14,11 @@ use h2ring_conn::Connection;
 
 use super::dispatch::dispatch;
 use super::shared::ConnShared;
+use crate::driver::send_progress::SendProgress;
 use crate::runtime::ConnInfo;
 use crate::service::exchange::CoreServices;
 use crate::service::{ConnState, Service, StreamError};
+use crate::transport::abort::ResetOnClose;
 use crate::transport::scratch::Layer;
 
 /// Octets asked of the socket per read. Large enough to take many small requests in
@@ -55,11 +57,11 @@ struct Io<T> {
     wbuf: BytesMut,
     wpos: usize,
     timer: Option<(Instant, Timer)>,
-    /// Since when the socket has refused bytes we have for it.
-    write_blocked_since: Option<Instant>,
+    /// Whether the client reads what we write fast enough (`write_timeout`, the minimum
+    /// send rate).
+    progress: SendProgress,
     /// DATA octets asked of the connection per write; adapts between the bounds above.
     write_budget: usize,
-    write_timeout: std::time::Duration,
     shutdown: Option<Pin<Box<dyn Future<Output = ()>>>>,
     cancelled: Vec<glommio::Task<()>>,
     /// The last turn that made progress.
@@ -68,6 +70,10 @@ struct Io<T> {
     release_at: Option<Instant>,
     /// Whether the memory was released since the connection was last busy.
     released: bool,
+    /// The connection was given up on as a slow reader: it ends with an RST, not a
+    /// graceful close (which would wait to flush to the client that does not read; over
+    /// TLS, forever).
+    reset: bool,
 }
 
 /// Ends every stream's handler when the connection task ends, however it ends (including
@@ -106,7 +112,7 @@ pub(crate) fn serve_new<S, T>(
 ) -> impl std::future::Future<Output = ()>
 where
     S: Service,
-    T: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + ResetOnClose + Unpin,
 {
     let conn = Connection::new(Rc::clone(&services.settings.http2), Instant::now());
     serve(stream, read_ahead, conn, info, services)
@@ -127,7 +133,7 @@ pub(crate) fn serve<S, T>(
 ) -> impl std::future::Future<Output = ()>
 where
     S: Service,
-    T: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + ResetOnClose + Unpin,
 {
     let now = Instant::now();
     let mut conn = conn;
@@ -145,7 +151,7 @@ async fn drive<S, T>(
     now: Instant,
 ) where
     S: Service,
-    T: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + ResetOnClose + Unpin,
 {
     let _teardown = Teardown(shared.clone());
     let mut io = Io {
@@ -154,14 +160,14 @@ async fn drive<S, T>(
         wbuf: BytesMut::new(),
         wpos: 0,
         timer: None,
-        write_blocked_since: None,
+        progress: SendProgress::new(&services.settings.http2),
         write_budget: MIN_WRITE_BUDGET,
-        write_timeout: services.settings.http2.write_timeout,
         shutdown: Some(Box::pin(services.core.shutdown_started())),
         cancelled: Vec::new(),
         busy_at: now,
         release_at: None,
         released: false,
+        reset: false,
     };
     services.service.on_connection(&info, ConnState::New);
     if !io.rbuf.is_empty() {
@@ -189,7 +195,9 @@ async fn drive<S, T>(
     let stats = shared.conn.borrow().stats().clone();
     services.core.metrics().bytes_in(stats.bytes_in);
     services.core.metrics().bytes_out(stats.bytes_out);
-    let _ = io.stream.close().await;
+    if !io.reset {
+        let _ = io.stream.close().await;
+    }
 }
 
 /// The earlier of two optional deadlines.
@@ -200,7 +208,7 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
+impl<T: AsyncRead + AsyncWrite + ResetOnClose + Unpin> Io<T> {
     fn poll<S: Service>(
         &mut self,
         cx: &mut Context<'_>,
@@ -231,15 +239,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
                 ReadOutcome::Closed => return Poll::Ready(()),
                 ReadOutcome::Pending => {}
             }
-            if self.write_timed_out(now) {
-                // The client stopped reading (slow read, CVE-2019-9517): give up on it.
-                return Poll::Ready(());
-            }
             progressed |= self.poll_timer(cx, shared, now);
             self.dispatch(shared, services, cx);
             match self.write(cx, shared, now) {
                 Ok(wrote) => progressed |= wrote,
                 Err(()) => return Poll::Ready(()),
+            }
+            // Judged after a write attempt: the kernel wakes a blocked writer only once a
+            // third of its send buffer is free, so the timer's wake-up is often the first
+            // chance to see what the client took since.
+            if let Err(why) = self.progress.check(now) {
+                // The client stopped reading, or reads a trickle (slow read,
+                // CVE-2019-9517): give up on it. No GOAWAY: it would queue behind the
+                // frames the client is not reading. RST frees what the kernel still holds.
+                tracing::debug!(peer = %shared.info.peer, ?why, "closing a slow reader");
+                services.core.metrics().slow_reader_closed();
+                self.stream.reset_on_close();
+                self.reset = true;
+                return Poll::Ready(());
             }
             // Writing may have finished streams or freed capacity.
             self.dispatch(shared, services, cx);
@@ -313,6 +330,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
                     now,
                 );
                 if self.wbuf.is_empty() {
+                    // Nothing pending: the slow-reader rules have nothing to count.
+                    self.progress.drained();
                     return Ok(wrote);
                 }
             }
@@ -320,7 +339,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Err(()),
                 Poll::Ready(Ok(n)) => {
                     self.wpos += n;
-                    self.write_blocked_since = None;
+                    self.progress.wrote(n);
                     wrote = true;
                     if self.wpos == self.wbuf.len() && n >= self.write_budget / 2 {
                         // A full, large write went through at once: the socket keeps up.
@@ -328,7 +347,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
                     }
                 }
                 Poll::Pending => {
-                    let since = *self.write_blocked_since.get_or_insert(now);
+                    let since = self.progress.refused(now);
                     if now.saturating_duration_since(since) >= SLOW_READER {
                         // Not a momentarily full socket but a reader that does not keep up.
                         self.write_budget = MIN_WRITE_BUDGET;
@@ -339,18 +358,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io<T> {
         }
     }
 
-    fn write_timed_out(&self, now: Instant) -> bool {
-        self.write_blocked_since
-            .is_some_and(|since| now.saturating_duration_since(since) >= self.write_timeout)
-    }
-
     /// Runs the connection's timers: handles a due timeout (returns true) or arms the one
     /// timer for the earliest of the connection's deadline, the write deadline and the
     /// idle-memory release.
     fn poll_timer(&mut self, cx: &mut Context<'_>, shared: &ConnShared, now: Instant) -> bool {
-        let write_deadline = self
-            .write_blocked_since
-            .map(|since| since + self.write_timeout);
+        let write_deadline = self.progress.deadline();
         let conn_deadline = earliest(shared.conn.borrow().poll_timeout(), write_deadline);
         if conn_deadline.is_some_and(|at| at <= now) {
             shared.conn.borrow_mut().handle_timeout(now);

@@ -19,10 +19,12 @@ use super::exchange::{Exchange, Out, RequestFacts, MAX_BUFFERED_RESPONSE};
 use super::handler;
 use super::parse::{parse_head, Framing, Head, Reject};
 use super::upgrade::{h2c_upgrade, Upgrade};
+use crate::driver::send_progress::SendProgress;
 use crate::runtime::ConnInfo;
 use crate::service::exchange::CoreServices;
 use crate::service::exchange::StreamSlot;
 use crate::service::{stamp, ConnState, Service, StreamError};
+use crate::transport::abort::ResetOnClose;
 use crate::transport::scratch::Layer;
 
 /// Time a client gets to send a complete request head (and, between requests, the idle
@@ -55,6 +57,10 @@ struct Current {
 /// How the HTTP/1.1 phase of a connection ended.
 pub(crate) enum Outcome {
     Close,
+    /// Given up on as a slow reader: the socket is set to reset on close, and must not be
+    /// closed gracefully (that would wait to flush to a client that does not read; over
+    /// TLS, forever).
+    Reset,
     /// `Upgrade: h2c`: the 101 is out; HTTP/2 continues with this request as stream 1.
     Upgrade(Box<Upgrade>, BytesMut),
 }
@@ -73,12 +79,19 @@ pub(crate) struct Conn<'a, T, S> {
     /// A refused request's answer is queued: close once it is written.
     closing: bool,
     deadline: Option<Timer>,
+    /// Whether the client reads what we write fast enough (`write_timeout`, the minimum
+    /// send rate).
+    progress: SendProgress,
+    /// The response in progress must be written by then (`response_send_timeout`).
+    response_deadline: Option<Instant>,
+    /// Wakes the task for the earlier of `progress`'s deadline and `response_deadline`.
+    send_timer: Option<(Instant, Timer)>,
     shutdown: Option<Pin<Box<dyn Future<Output = ()>>>>,
     draining: bool,
     upgrade: Option<Box<Upgrade>>,
 }
 
-impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
+impl<'a, T: AsyncRead + AsyncWrite + ResetOnClose + Unpin, S: Service> Conn<'a, T, S> {
     pub(crate) fn new(
         stream: &'a mut T,
         rbuf: BytesMut,
@@ -111,6 +124,9 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
             next_id: 1,
             closing: false,
             deadline: None,
+            progress: SendProgress::new(&services.settings.http2),
+            response_deadline: None,
+            send_timer: None,
             shutdown: Some(Box::pin(services.core.shutdown_started())),
             draining: false,
             upgrade: None,
@@ -163,6 +179,10 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
             }
             if let Some(done) = self.finish_exchange() {
                 return Poll::Ready(done);
+            }
+            match self.send_deadlines(cx) {
+                Ok(fired) => progressed |= fired,
+                Err(()) => return Poll::Ready(Outcome::Reset),
             }
             if !progressed {
                 self.exchange.set_io_waker(cx.waker());
@@ -422,15 +442,20 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
         loop {
             let mut s = self.exchange.state.borrow_mut();
             if s.wbuf.is_empty() {
+                self.progress.drained();
                 break;
             }
             match Pin::new(&mut *self.stream).poll_write(cx, &s.wbuf) {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Err(()),
                 Poll::Ready(Ok(n)) => {
                     let _ = s.wbuf.split_to(n);
+                    self.progress.wrote(n);
                     wrote = true;
                 }
-                Poll::Pending => break,
+                Poll::Pending => {
+                    self.progress.refused(Instant::now());
+                    break;
+                }
             }
         }
         if wrote {
@@ -444,6 +469,70 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin, S: Service> Conn<'a, T, S> {
             }
         }
         Ok(wrote)
+    }
+
+    /// Applies the slow-reader rules and the response deadline: `Err` to close the
+    /// connection (abortively: a client that does not read would otherwise be sent what
+    /// the kernel still holds), `Ok(true)` when a deadline passed without closing (a
+    /// minimum-rate window ended with enough written), else arms the timer for the next.
+    fn send_deadlines(&mut self, cx: &mut Context<'_>) -> Result<bool, ()> {
+        let limit = self.services.settings.http2.response_send_timeout;
+        // A refusal being written (`closing`) has no request of its own to time.
+        let responding = self.current.is_some() || self.upgrade.is_some();
+        self.response_deadline = match (limit, responding) {
+            (Some(limit), true) => {
+                let s = self.exchange.state.borrow();
+                let done = s.out == Out::Done && s.wbuf.is_empty();
+                (!done).then_some(s.received_at + limit)
+            }
+            _ => None,
+        };
+        if self.progress.deadline().is_none() && self.response_deadline.is_none() {
+            // Nothing is counting (the common case): no clock read, no timer.
+            self.send_timer = None;
+            return Ok(false);
+        }
+        let now = Instant::now();
+        let late = self.response_deadline.is_some_and(|at| at <= now);
+        if let Err(why) = self.progress.check(now) {
+            tracing::debug!(peer = %self.exchange.info.peer, ?why, "closing a slow reader");
+        } else if late {
+            tracing::debug!(peer = %self.exchange.info.peer, "response_send_timeout passed");
+        } else {
+            return Ok(self.arm_send_timer(cx, now));
+        }
+        self.services.core.metrics().slow_reader_closed();
+        self.stream.reset_on_close();
+        Err(())
+    }
+
+    /// Arms the send timer for the next deadline; true if it already fired.
+    fn arm_send_timer(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let next = match (self.progress.deadline(), self.response_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(at) = next else {
+            self.send_timer = None;
+            return false;
+        };
+        let wait = at.saturating_duration_since(now);
+        match &mut self.send_timer {
+            Some((armed, timer)) if *armed != at => {
+                timer.reset(wait);
+                *armed = at;
+            }
+            Some(_) => {}
+            None => self.send_timer = Some((at, Timer::new(wait))),
+        }
+        let fired = self
+            .send_timer
+            .as_mut()
+            .is_some_and(|(_, timer)| Pin::new(timer).poll(cx).is_ready());
+        if fired {
+            self.send_timer = None;
+        }
+        fired
     }
 
     /// After a write: ends the exchange once its response is out and its body read, and

@@ -21,6 +21,7 @@ use self::conn::{Conn, Outcome};
 use crate::runtime::ConnInfo;
 use crate::service::exchange::CoreServices;
 use crate::service::{ConnState, Service};
+use crate::transport::abort::ResetOnClose;
 
 /// A connection that asked for `Upgrade: h2c` and got it: the HTTP/2 connection (its first
 /// request, the upgrading one, already inside) and the octets read past the request.
@@ -43,7 +44,7 @@ pub(crate) async fn serve<S, T>(
 ) -> Option<Upgraded<T>>
 where
     S: Service,
-    T: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + ResetOnClose + Unpin,
 {
     services.service.on_connection(&info, ConnState::New);
     let outcome = Conn::new(&mut stream, read_ahead, &services, info, tls, h2c)
@@ -56,6 +57,8 @@ where
             let _ = stream.close().await;
             None
         }
+        // Dropping the stream closes the socket, with an RST (see `ResetOnClose`).
+        Outcome::Reset => None,
         Outcome::Upgrade(upgrade, rest) => {
             let (head, settings, body) = upgrade.into_h2();
             let config = (*services.settings.http2).clone();

@@ -11,6 +11,7 @@ mod stream;
 pub(crate) use self::accept::{handshake, NegotiatedProtocol};
 pub(crate) use self::config::TlsAcceptor;
 pub use self::config::TlsConfig;
+pub(crate) use self::stream::TlsStream;
 
 /// The TLS facts of a request's connection, in the request extensions of every request
 /// that arrived over TLS.

@@ -43,6 +43,11 @@ impl<T> TlsStream<T> {
         }
     }
 
+    /// The transport under the session.
+    pub(crate) fn transport(&self) -> &T {
+        &self.io
+    }
+
     /// The rustls session (negotiated ALPN, version, suite, SNI).
     pub fn session(&self) -> &ServerConnection {
         &self.tls
