@@ -82,8 +82,8 @@ pub use h2ring_conn::{Config as Http2Config, ErrorCode, SendError};
 pub use h2ring_hpack::Protocol;
 pub use runtime::{ConnInfo, CoreContext, ShutdownSummary};
 pub use server::{
-    Cores, ParseProtocolsError, Protocols, RunningServer, Server, ServerBuilder, ServerConfig,
-    ServerHandle,
+    Cores, ListenerConfig, ParseProtocolsError, Protocols, RunningServer, Server, ServerBuilder,
+    ServerConfig, ServerHandle,
 };
 pub use service::{
     service_fn, Body, BodyWriter, CollectError, ConnState, Context, PreparedHead, Request,

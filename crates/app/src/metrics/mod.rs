@@ -63,6 +63,21 @@ pub(crate) const UNKNOWN_ERROR_CODE: &str = "UNKNOWN";
 
 const ERROR_SLOTS: usize = ERROR_CODE_NAMES.len() + 1;
 
+/// Why a connection on a PROXY protocol listener was closed before HTTP: the `reason`
+/// label of `h2ring_proxy_refused_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProxyRefusal {
+    /// Its first octets were no valid header, or one over the size bound.
+    Invalid = 0,
+    /// No whole header within the deadline.
+    Timeout = 1,
+}
+
+impl ProxyRefusal {
+    /// The label values, indexed by the variant.
+    pub(crate) const NAMES: [&'static str; 2] = ["invalid", "timeout"];
+}
+
 /// One core's live counters. Only touched from its own core.
 pub(crate) struct CoreMetrics {
     /// The CPU core (the `core` label).
@@ -73,6 +88,8 @@ pub(crate) struct CoreMetrics {
     streams_opened: Cell<u64>,
     handler_panics: Cell<u64>,
     slow_readers: Cell<u64>,
+    /// Indexed by [`ProxyRefusal`].
+    proxy_refused: [Cell<u64>; 2],
     requests: [Cell<u64>; 5],
     errors: [Cell<u64>; ERROR_SLOTS],
     bytes_in: Cell<u64>,
@@ -97,6 +114,7 @@ impl CoreMetrics {
             streams_opened: Cell::new(0),
             handler_panics: Cell::new(0),
             slow_readers: Cell::new(0),
+            proxy_refused: Default::default(),
             requests: Default::default(),
             errors: Default::default(),
             bytes_in: Cell::new(0),
@@ -130,6 +148,10 @@ impl CoreMetrics {
     /// rate; for HTTP/1.1 also a response past `response_send_timeout`).
     pub(crate) fn slow_reader_closed(&self) {
         bump(&self.slow_readers, 1);
+    }
+    /// Counts a connection closed on a PROXY protocol listener for its header.
+    pub(crate) fn proxy_refused(&self, why: ProxyRefusal) {
+        bump(&self.proxy_refused[why as usize], 1);
     }
     /// Counts a completed request by its status class and records its server-side
     /// latency under its protocol.
@@ -179,6 +201,7 @@ impl CoreMetrics {
             streams_opened: self.streams_opened.get(),
             handler_panics: self.handler_panics.get(),
             slow_readers: self.slow_readers.get(),
+            proxy_refused: self.proxy_refused.each_ref().map(Cell::get),
             requests: self.requests.each_ref().map(Cell::get),
             errors: self.errors.each_ref().map(Cell::get),
             bytes_in: self.bytes_in.get(),
@@ -206,6 +229,8 @@ pub(crate) struct MetricsSnapshot {
     pub handler_panics: u64,
     /// Connections closed because their client did not read what we sent.
     pub slow_readers: u64,
+    /// Connections refused for their PROXY protocol header, by [`ProxyRefusal`].
+    pub proxy_refused: [u64; 2],
     /// Requests by status class, index 0 = 1xx … 4 = 5xx.
     pub requests: [u64; 5],
     /// Errors by RFC 9113 code; the last slot counts unknown codes.
@@ -232,6 +257,9 @@ impl MetricsSnapshot {
         self.streams_opened += other.streams_opened;
         self.handler_panics += other.handler_panics;
         self.slow_readers += other.slow_readers;
+        for (a, b) in self.proxy_refused.iter_mut().zip(other.proxy_refused) {
+            *a += b;
+        }
         for (a, b) in self.requests.iter_mut().zip(other.requests) {
             *a += b;
         }
@@ -329,6 +357,9 @@ mod tests {
         b.request_completed(Protocol::Http1, 200, Duration::from_micros(40));
         a.slow_reader_closed();
         b.slow_reader_closed();
+        a.proxy_refused(ProxyRefusal::Invalid);
+        b.proxy_refused(ProxyRefusal::Timeout);
+        b.proxy_refused(ProxyRefusal::Timeout);
         let mut merged = MetricsSnapshot::default();
         merged.merge(&a.snapshot());
         merged.merge(&b.snapshot());
@@ -339,6 +370,7 @@ mod tests {
         assert_eq!(merged.connections_closed, 2);
         assert_eq!(merged.connections_forced, 1);
         assert_eq!(merged.slow_readers, 2);
+        assert_eq!(merged.proxy_refused, [1, 2]);
         assert_eq!(merged.connections_active(), 1);
         assert_eq!(merged.errors[1], 2);
         assert_eq!(merged.errors[3], 1);

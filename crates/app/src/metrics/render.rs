@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::custom::{CustomSample, CustomValue};
 use super::latency::{micros_to_secs, Protocol};
-use super::{MetricsSnapshot, ERROR_CODE_NAMES, UNKNOWN_ERROR_CODE};
+use super::{MetricsSnapshot, ProxyRefusal, ERROR_CODE_NAMES, UNKNOWN_ERROR_CODE};
 
 const CLASS_NAMES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 /// The latency histogram's family name.
@@ -113,6 +113,19 @@ fn render_counters(out: &mut String, m: &MetricsSnapshot) {
     let names = ERROR_CODE_NAMES.iter().chain([&UNKNOWN_ERROR_CODE]);
     for (code, value) in names.zip(m.errors) {
         let _ = writeln!(out, "h2ring_errors_total{{code=\"{code}\"}} {value}");
+    }
+    header(
+        out,
+        "h2ring_proxy_refused_total",
+        "counter",
+        "Connections on PROXY protocol listeners closed before HTTP: no valid header \
+         (invalid) or none within the deadline (timeout).",
+    );
+    for (reason, value) in ProxyRefusal::NAMES.iter().zip(m.proxy_refused) {
+        let _ = writeln!(
+            out,
+            "h2ring_proxy_refused_total{{reason=\"{reason}\"}} {value}"
+        );
     }
 }
 

@@ -119,6 +119,7 @@ fn spawn_connection(
     let conn_id = state.connection_opened();
     let info = ConnInfo {
         peer,
+        proxy: None,
         local,
         core: state.params.cpu,
         conn_id,

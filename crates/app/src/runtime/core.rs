@@ -20,12 +20,18 @@ use crate::metrics::{CoreMetrics, Counter, Histogram};
 /// cross-core coordination.
 pub(crate) const CONN_ID_SEQUENCE_BITS: u32 = 48;
 
-/// Facts about one accepted connection.
+/// Facts about one accepted connection: the one place handlers, logs and the access log
+/// read the client's address from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConnInfo {
-    /// The client's address.
+    /// The client's address: the TCP peer, or on a listener with the PROXY protocol
+    /// on, the source address its header named (when it named one: v2's LOCAL command
+    /// and v1's `UNKNOWN` leave the TCP peer).
     pub peer: SocketAddr,
+    /// On a listener with the PROXY protocol on, the TCP peer (the balancer) whose header
+    /// gave `peer`; `None` when `peer` is the TCP peer itself.
+    pub proxy: Option<SocketAddr>,
     /// The local address the client connected to.
     pub local: SocketAddr,
     /// The CPU core serving the connection (its executor is pinned there).

@@ -33,8 +33,10 @@ const HANDLER_QUEUE_SHARES: usize = 1000;
 /// Latency target for the connection I/O queue.
 const CONN_QUEUE_LATENCY: Duration = Duration::from_millis(5);
 
-/// The per-core connection factory, called once on each core.
-pub(crate) type ConnectionFactory = Arc<dyn Fn(&CoreContext) -> ConnectionFn + Send + Sync>;
+/// The per-core connection factory, called once on each core: one connection callback
+/// per listener, in the order of `RuntimeConfig::listen` (listeners may differ, e.g. in
+/// whether a PROXY protocol header comes first).
+pub(crate) type ConnectionFactory = Arc<dyn Fn(&CoreContext) -> Vec<ConnectionFn> + Send + Sync>;
 
 /// Everything one core thread needs; `Send`, built on the starting thread.
 pub(crate) struct CoreSetup {
@@ -131,11 +133,11 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<std::io::Result<()>>) -
         },
         setup.stop_all.clone(),
     );
-    let on_conn = (setup.factory)(&CoreContext {
+    let callbacks = (setup.factory)(&CoreContext {
         state: Rc::clone(&state),
     });
     let mut tasks = Vec::new();
-    for fd in setup.listeners {
+    for (fd, on_conn) in setup.listeners.into_iter().zip(callbacks) {
         let listener = match into_glommio(fd) {
             Ok(listener) => listener,
             Err(e) => {
@@ -143,7 +145,7 @@ async fn core_main(setup: CoreSetup, ready: mpsc::Sender<std::io::Result<()>>) -
                 return state.metrics.snapshot();
             }
         };
-        let job = accept_loop(listener, Rc::clone(&state), Rc::clone(&on_conn));
+        let job = accept_loop(listener, Rc::clone(&state), on_conn);
         match glommio::spawn_local_into(job, conn_queue) {
             Ok(task) => tasks.push(task),
             Err(e) => {

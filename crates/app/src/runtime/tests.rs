@@ -25,7 +25,14 @@ where
     let config = builder.config();
     let cores = config.cores.resolve(&available_cores()?)?;
     let hub = MetricsHub::new(cores.len());
-    start(config.runtime_config(cores, None), hub, Arc::new(factory))
+    let listeners = config.listen.len();
+    // The same callback on every listener.
+    let per_listener = move |core: &CoreContext| vec![factory(core); listeners];
+    start(
+        config.runtime_config(cores, None),
+        hub,
+        Arc::new(per_listener),
+    )
 }
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::listener::ListenerConfig;
 use super::protocols::Protocols;
 use crate::error::{ConfigError, StartError};
 use crate::runtime::RuntimeConfig;
@@ -114,9 +115,9 @@ pub(crate) fn available_cores() -> Result<Vec<usize>, StartError> {
 pub struct ServerConfig {
     /// Cores to run on (default [`Cores::All`]).
     pub cores: Cores,
-    /// Addresses to listen on; each core binds its own `SO_REUSEPORT`
-    /// socket for each (default `127.0.0.1:8080`).
-    pub listen: Vec<SocketAddr>,
+    /// Listeners, each an address and its settings; each core binds its own
+    /// `SO_REUSEPORT` socket for each (default one, `127.0.0.1:8080`).
+    pub listen: Vec<ListenerConfig>,
     /// `listen(2)` backlog (default 1024).
     pub backlog: u32,
     /// Open-connection cap per core (default 10 000).
@@ -161,7 +162,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             cores: Cores::All,
-            listen: vec![DEFAULT_LISTEN],
+            listen: vec![ListenerConfig::new(DEFAULT_LISTEN)],
             backlog: DEFAULT_BACKLOG,
             max_connections_per_core: DEFAULT_MAX_CONNECTIONS_PER_CORE,
             max_handlers_per_core: DEFAULT_MAX_HANDLERS_PER_CORE,
@@ -219,7 +220,7 @@ impl ServerConfig {
     ) -> RuntimeConfig {
         RuntimeConfig {
             cores,
-            listen: self.listen.clone(),
+            listen: self.listen.iter().map(|l| l.addr).collect(),
             backlog: self.backlog,
             max_connections_per_core: self.max_connections_per_core,
             accept_backoff: self.accept_backoff,
@@ -268,13 +269,21 @@ impl ServerBuilder {
         self
     }
 
-    /// Adds a listen address; the first call replaces the default.
-    pub fn listen(mut self, addr: SocketAddr) -> Self {
+    /// Adds a listen address with default [`ListenerConfig`] settings; the first listener
+    /// added replaces the default one. Short for
+    /// `.listener(ListenerConfig::new(addr))`.
+    pub fn listen(self, addr: SocketAddr) -> Self {
+        self.listener(ListenerConfig::new(addr))
+    }
+
+    /// Adds a listener with its own settings (for example the PROXY protocol); the first
+    /// listener added replaces the default one.
+    pub fn listener(mut self, listener: ListenerConfig) -> Self {
         if !self.listen_set {
             self.config.listen.clear();
             self.listen_set = true;
         }
-        self.config.listen.push(addr);
+        self.config.listen.push(listener);
         self
     }
 
@@ -398,8 +407,9 @@ mod tests {
         let c = ServerConfig::default();
         assert_eq!(
             c.listen,
-            vec!["127.0.0.1:8080".parse::<SocketAddr>().unwrap()]
+            vec![ListenerConfig::new("127.0.0.1:8080".parse().unwrap())]
         );
+        assert!(!c.listen[0].proxy_protocol);
         assert_eq!(c.cores, Cores::All);
         assert_eq!(c.max_connections_per_core, 10_000);
         assert_eq!(c.max_handlers_per_core, 16_384);
@@ -414,8 +424,13 @@ mod tests {
     fn first_listen_replaces_default_then_appends() {
         let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
         let b: SocketAddr = "[::1]:2".parse().unwrap();
-        let builder = ServerBuilder::new().listen(a).listen(b);
-        assert_eq!(builder.config().listen, vec![a, b]);
+        let mut proxied = ListenerConfig::new(b);
+        proxied.proxy_protocol = true;
+        let builder = ServerBuilder::new().listen(a).listener(proxied.clone());
+        assert_eq!(
+            builder.config().listen,
+            vec![ListenerConfig::new(a), proxied]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod admin;
 pub(crate) mod builder;
 mod connect;
+mod listener;
 mod protocols;
 
 use std::net::SocketAddr;
@@ -13,10 +14,11 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 pub use self::builder::{Cores, ServerBuilder, ServerConfig};
+pub use self::listener::ListenerConfig;
 pub use self::protocols::{ParseProtocolsError, Protocols};
 
 use self::builder::available_cores;
-use self::connect::connection_fn;
+use self::connect::connection_fns;
 use crate::error::{StartError, TlsError};
 use crate::metrics::MetricsHub;
 use crate::runtime::{self, CoreContext, Runtime, ShutdownHandle, ShutdownSummary};
@@ -98,6 +100,7 @@ impl Server {
         let protocols = config.protocols;
         let server_header = config.server_header.clone();
         let tls = self.tls.clone();
+        let listeners = config.listen.clone();
         let per_core = move |core: &CoreContext| {
             if core.index() == 0 {
                 let fd = admin_fd.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -110,7 +113,15 @@ impl Server {
                 max_handlers,
                 server_header: server_header.clone(),
             };
-            connection_fn(core, factory(core), settings, protocols, tls.as_deref())
+            let service = factory(core);
+            connection_fns(
+                core,
+                service,
+                settings,
+                protocols,
+                tls.as_deref(),
+                &listeners,
+            )
         };
         let publish_interval = admin_addr.map(|_| config.metrics_publish_interval);
         let runtime = runtime::start(

@@ -82,15 +82,37 @@ pub fn first_line_is_http1(read: &[u8]) -> Option<bool> {
     Some(ok)
 }
 
+/// What `read` decides, if it decides yet.
+fn decide(read: &mut BytesMut) -> Option<Sniffed> {
+    match classify(read) {
+        Some(true) => Some(Sniffed::Http2(std::mem::take(read))),
+        Some(false) => match first_line_is_http1(read) {
+            Some(true) => Some(Sniffed::Http1(std::mem::take(read))),
+            Some(false) => Some(Sniffed::NotHttp),
+            None => None,
+        },
+        None => None,
+    }
+}
+
 /// Reads until the preface is either complete or ruled out, and then the first line is
-/// complete, within `timeout`.
-pub async fn sniff<T: AsyncRead + Unpin>(stream: &mut T, timeout: Duration) -> Sniffed {
-    let mut read = BytesMut::new();
+/// complete, within `timeout`. `read` holds what was already read from the connection
+/// (the octets after a PROXY protocol header), looked at before anything more is read.
+pub async fn sniff<T: AsyncRead + Unpin>(
+    stream: &mut T,
+    mut read: BytesMut,
+    timeout: Duration,
+) -> Sniffed {
     // Reads go through the core's shared buffer, so a connection that has not spoken
     // yet holds only what it sent (ten thousand connecting at once used to hold a 4 KiB
     // buffer each).
     let reading = async {
         loop {
+            if !read.is_empty() {
+                if let Some(sniffed) = decide(&mut read) {
+                    return sniffed;
+                }
+            }
             let got = poll_fn(|cx| {
                 Layer::Plaintext.poll_append(Pin::new(&mut *stream), cx, SNIFF_CHUNK, &mut read)
             })
@@ -98,15 +120,6 @@ pub async fn sniff<T: AsyncRead + Unpin>(stream: &mut T, timeout: Duration) -> S
             match got {
                 Ok(0) | Err(_) => return Sniffed::Gone,
                 Ok(_) => {}
-            }
-            match classify(&read) {
-                Some(true) => return Sniffed::Http2(std::mem::take(&mut read)),
-                Some(false) => match first_line_is_http1(&read) {
-                    Some(true) => return Sniffed::Http1(std::mem::take(&mut read)),
-                    Some(false) => return Sniffed::NotHttp,
-                    None => {}
-                },
-                None => {}
             }
         }
     };

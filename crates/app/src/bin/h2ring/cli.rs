@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use h2ring::static_files::StaticFiles;
-use h2ring::{Cores, Http2Config, Protocols, Server, ServerBuilder, ServerConfig, TlsConfig};
+use h2ring::{
+    Cores, Http2Config, ListenerConfig, Protocols, Server, ServerBuilder, ServerConfig, TlsConfig,
+};
 use http::HeaderValue;
 
 /// Default `--log` filter.
@@ -56,8 +58,14 @@ fn invalid(message: String) -> CliError {
 pub struct Cli {
     /// Address to listen on, IP:PORT; repeat for several.
     #[arg(long = "listen", value_name = "ADDR",
-          default_values_t = defaults().listen.iter().map(|a| a.to_string()).collect::<Vec<_>>())]
+          default_values_t = defaults().listen.iter().map(|l| l.addr.to_string()).collect::<Vec<_>>())]
     pub listen: Vec<String>,
+    /// Every connection on the --listen addresses starts with a PROXY protocol header (v1
+    /// or v2, as HAProxy `send-proxy`/`send-proxy-v2` or an AWS NLB send it); its source
+    /// becomes the client address. A connection without one is closed. Only behind a
+    /// balancer you trust: see docs/OPERATIONS.md.
+    #[arg(long)]
+    pub proxy_protocol: bool,
     /// Cores to run on: a count (`2`), a list (`0,1`, `0-3`) or `all`.
     #[arg(long, value_name = "N|LIST", default_value = "all")]
     pub cores: String,
@@ -290,7 +298,9 @@ impl Cli {
                     .then(|| Duration::from_micros(self.spin_before_park_us)),
             );
         for value in &self.listen {
-            builder = builder.listen(parse_addr("--listen", value)?);
+            let mut listener = ListenerConfig::new(parse_addr("--listen", value)?);
+            listener.proxy_protocol = self.proxy_protocol;
+            builder = builder.listener(listener);
         }
         let server_header = if self.no_server_header {
             None
@@ -407,7 +417,7 @@ mod tests {
         let c = s.server.config();
         assert_eq!(
             c.listen,
-            vec!["127.0.0.1:8080".parse::<SocketAddr>().unwrap()]
+            vec![ListenerConfig::new("127.0.0.1:8080".parse().unwrap())]
         );
         assert_eq!(c.cores, Cores::All);
         assert_eq!(c.http2.drain_timeout, Duration::from_secs(30));
@@ -415,6 +425,21 @@ mod tests {
         assert!(s.files.root().is_none());
         assert_eq!(s.server.config().http2.max_concurrent_streams, 100);
         assert_eq!(s.log, None);
+    }
+
+    #[test]
+    fn proxy_protocol_applies_to_every_listen_address() {
+        let s = parse(&[
+            "--listen",
+            "127.0.0.1:1",
+            "--listen",
+            "[::1]:2",
+            "--proxy-protocol",
+        ])
+        .unwrap();
+        let listen = &s.server.config().listen;
+        assert_eq!(listen.len(), 2);
+        assert!(listen.iter().all(|l| l.proxy_protocol));
     }
 
     #[test]
@@ -440,6 +465,7 @@ mod tests {
         .unwrap();
         let c = s.server.config();
         assert_eq!(c.listen.len(), 2);
+        assert!(c.listen.iter().all(|l| !l.proxy_protocol));
         assert_eq!(c.cores, Cores::List(vec![0, 1]));
         assert_eq!(c.max_connections_per_core, 5);
         assert_eq!(c.max_handlers_per_core, 6);

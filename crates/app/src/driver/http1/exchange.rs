@@ -420,6 +420,7 @@ mod tests {
     fn exchange(version: Version, is_head: bool, te_trailers: bool) -> Exchange {
         let info = ConnInfo {
             peer: "127.0.0.1:1".parse().unwrap(),
+            proxy: None,
             local: "127.0.0.1:2".parse().unwrap(),
             core: 0,
             conn_id: 1,

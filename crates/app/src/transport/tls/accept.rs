@@ -38,14 +38,16 @@ pub fn inadequate_security_goaway() -> [u8; 26] {
     super::super::settings_then_goaway(0xc)
 }
 
-/// Runs the server side of the handshake on `io` within `timeout`.
+/// Runs the server side of the handshake on `io` within `timeout`. `read` holds
+/// ciphertext already read from `io` (what followed a PROXY protocol header).
 pub async fn handshake<T: AsyncRead + AsyncWrite + Unpin>(
     io: T,
+    read: Vec<u8>,
     config: Arc<rustls::ServerConfig>,
     timeout: Duration,
 ) -> io::Result<Handshaken<T>> {
     let session = ServerConnection::new(config).map_err(io::Error::other)?;
-    let mut stream = TlsStream::new(io, session);
+    let mut stream = TlsStream::new(io, session, read);
     let done = async { stream.handshake().await };
     let expired = async {
         glommio::timer::sleep(timeout).await;

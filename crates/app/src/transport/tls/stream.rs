@@ -30,12 +30,13 @@ pub struct TlsStream<T> {
 }
 
 impl<T> TlsStream<T> {
-    /// Wraps a transport and a fresh server session.
-    pub fn new(io: T, tls: ServerConnection) -> Self {
+    /// Wraps a transport from which `read` was already read (usually nothing), and a
+    /// fresh server session that takes `read` first.
+    pub fn new(io: T, tls: ServerConnection, read: Vec<u8>) -> Self {
         TlsStream {
             io,
             tls,
-            rbuf: Vec::new(),
+            rbuf: read,
             rpos: 0,
             wbuf: Vec::new(),
             wpos: 0,
