@@ -99,6 +99,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e.to_string()),
     };
     let protocols = server.config().protocols;
+    let proxy_protocol = server.config().listen.iter().any(|l| l.proxy_protocol);
     let files = settings.files;
     let what = match files.root() {
         Some(root) => format!("files from {}", root.display()),
@@ -118,6 +119,10 @@ fn main() -> ExitCode {
         (false, p) if p == Protocols::H2C => "cleartext h2c only",
         (false, p) if p == Protocols::HTTP1 => "cleartext http/1.1 only",
         (false, _) => "cleartext h2c and http/1.1",
+    };
+    let scheme = match proxy_protocol {
+        true => format!("{scheme}, after a PROXY protocol header"),
+        false => scheme.to_string(),
     };
     let cores: Vec<String> = running.cores().iter().map(|c| c.to_string()).collect();
     println!(
