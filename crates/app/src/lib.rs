@@ -21,7 +21,9 @@
 //! - Every listener speaks HTTP/2 and HTTP/1.1: with [`TlsConfig`] on the builder, ALPN
 //!   picks; in cleartext, the first octets do (prior-knowledge h2c, or HTTP/1.1 with
 //!   `Upgrade: h2c`). Requests over TLS carry a [`TlsInfo`] in their extensions, extended
-//!   CONNECT requests (RFC 8441) a [`Protocol`].
+//!   CONNECT requests (RFC 8441) a [`Protocol`]. Behind an L4 balancer, a listener added
+//!   with [`ServerBuilder::listener`] and [`ListenerConfig::proxy_protocol`] reads the
+//!   PROXY protocol header first, and [`ConnInfo::peer`] is the client it names.
 //! - [`Server::serve`] stops on SIGINT/SIGTERM; [`Server::start`] returns a
 //!   [`RunningServer`] whose [`ServerHandle`] stops it from anywhere: listeners close,
 //!   GOAWAY goes out, open streams get the drain timeout to finish.
