@@ -343,14 +343,19 @@ fn curl_haproxy_protocol_over_h2c_and_http11() {
 }
 
 /// A one-connection TCP balancer: accepts, connects to `upstream`, sends `header` and
-/// then relays both ways until either side closes.
+/// the client's first read (a TLS ClientHello) in one write, so the server reads both at
+/// once, then relays both ways until either side closes.
 fn balancer(upstream: SocketAddr, header: Vec<u8>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         let (mut client, _) = listener.accept().unwrap();
         let mut server = connect(upstream);
-        server.write_all(&header).unwrap();
+        let mut first = vec![0u8; 16 * 1024];
+        let n = client.read(&mut first).unwrap();
+        server
+            .write_all(&[&header[..], &first[..n]].concat())
+            .unwrap();
         let (mut client_rx, mut server_tx) =
             (client.try_clone().unwrap(), server.try_clone().unwrap());
         let up = std::thread::spawn(move || {
