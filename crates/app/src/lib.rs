@@ -86,7 +86,8 @@ pub use server::{
     ServerHandle,
 };
 pub use service::{
-    service_fn, Body, BodyWriter, CollectError, ConnState, Context, PreparedHead, Request,
-    RequestBody, Response, Service, ServiceFn, StreamError,
+    service_fn, AccessLog, AccessLogFormat, AccessLogTarget, Body, BodyWriter, CollectError,
+    ConnState, Context, PreparedHead, Request, RequestBody, Response, Service, ServiceFn,
+    StreamError,
 };
 pub use transport::tls::{TlsConfig, TlsInfo};

@@ -73,6 +73,7 @@ pub(crate) struct CoreMetrics {
     streams_opened: Cell<u64>,
     handler_panics: Cell<u64>,
     slow_readers: Cell<u64>,
+    access_log_dropped: Cell<u64>,
     requests: [Cell<u64>; 5],
     errors: [Cell<u64>; ERROR_SLOTS],
     bytes_in: Cell<u64>,
@@ -97,6 +98,7 @@ impl CoreMetrics {
             streams_opened: Cell::new(0),
             handler_panics: Cell::new(0),
             slow_readers: Cell::new(0),
+            access_log_dropped: Cell::new(0),
             requests: Default::default(),
             errors: Default::default(),
             bytes_in: Cell::new(0),
@@ -130,6 +132,10 @@ impl CoreMetrics {
     /// rate; for HTTP/1.1 also a response past `response_send_timeout`).
     pub(crate) fn slow_reader_closed(&self) {
         bump(&self.slow_readers, 1);
+    }
+    /// Counts access-log lines dropped because the log's writer thread was behind.
+    pub(crate) fn access_log_dropped(&self, lines: u64) {
+        bump(&self.access_log_dropped, lines);
     }
     /// Counts a completed request by its status class and records its server-side
     /// latency under its protocol.
@@ -179,6 +185,7 @@ impl CoreMetrics {
             streams_opened: self.streams_opened.get(),
             handler_panics: self.handler_panics.get(),
             slow_readers: self.slow_readers.get(),
+            access_log_dropped: self.access_log_dropped.get(),
             requests: self.requests.each_ref().map(Cell::get),
             errors: self.errors.each_ref().map(Cell::get),
             bytes_in: self.bytes_in.get(),
@@ -206,6 +213,8 @@ pub(crate) struct MetricsSnapshot {
     pub handler_panics: u64,
     /// Connections closed because their client did not read what we sent.
     pub slow_readers: u64,
+    /// Access-log lines dropped because the writer thread was behind.
+    pub access_log_dropped: u64,
     /// Requests by status class, index 0 = 1xx … 4 = 5xx.
     pub requests: [u64; 5],
     /// Errors by RFC 9113 code; the last slot counts unknown codes.
@@ -232,6 +241,7 @@ impl MetricsSnapshot {
         self.streams_opened += other.streams_opened;
         self.handler_panics += other.handler_panics;
         self.slow_readers += other.slow_readers;
+        self.access_log_dropped += other.access_log_dropped;
         for (a, b) in self.requests.iter_mut().zip(other.requests) {
             *a += b;
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::protocols::Protocols;
 use crate::error::{ConfigError, StartError};
 use crate::runtime::RuntimeConfig;
+use crate::service::AccessLog;
 use crate::transport::tls::{TlsAcceptor, TlsConfig};
 use crate::Http2Config;
 use http::HeaderValue;
@@ -155,6 +156,9 @@ pub struct ServerConfig {
     /// `h2ring`; `None` sends none). Every final response also gets a `date` (RFC 9110
     /// §6.6.1), which is not configurable.
     pub server_header: Option<HeaderValue>,
+    /// The access log (default `None`: off): one line per request, buffered per core and
+    /// written by a writer thread. See `docs/OPERATIONS.md`.
+    pub access_log: Option<AccessLog>,
 }
 
 impl Default for ServerConfig {
@@ -176,6 +180,7 @@ impl Default for ServerConfig {
             tls: None,
             protocols: Protocols::ALL,
             server_header: Some(HeaderValue::from_static(DEFAULT_SERVER_HEADER)),
+            access_log: None,
         }
     }
 }
@@ -207,6 +212,11 @@ impl ServerConfig {
         }
         if self.http2.min_send_bytes > 0 && self.http2.min_send_window.is_zero() {
             return bad(ConfigError::ZeroMinSendWindow);
+        }
+        if let Some(log) = &self.access_log {
+            if log.buffer_octets == 0 || log.queued_buffers == 0 {
+                return bad(ConfigError::ZeroAccessLogBuffer);
+            }
         }
         Ok(())
     }
@@ -370,6 +380,18 @@ impl ServerBuilder {
     /// (default `h2ring`), or turns it off with `None`.
     pub fn server_header(mut self, value: Option<HeaderValue>) -> Self {
         self.config.server_header = value;
+        self
+    }
+
+    /// Writes an access log (default none): a line per request, in
+    /// [`AccessLogFormat`](crate::AccessLogFormat) Common, Combined or JSON, to a file or
+    /// stdout. Each core buffers its lines and a writer thread writes them, so a core never
+    /// waits on the disk. The file is opened when the server starts (an unwritable path
+    /// fails [`Server::start`](crate::Server::start)) and reopened by
+    /// [`ServerHandle::reopen_access_log`](crate::ServerHandle::reopen_access_log), which
+    /// [`Server::serve`](crate::Server::serve) calls on SIGUSR1.
+    pub fn access_log(mut self, log: AccessLog) -> Self {
+        self.config.access_log = Some(log);
         self
     }
 

@@ -11,6 +11,8 @@ use futures_lite::FutureExt;
 use h2ring_conn::{ErrorCode, StreamId};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
+use crate::service::access_log::Pending;
+use crate::service::body::Channel;
 use crate::service::exchange::StreamIo;
 use crate::service::exchange::StreamSlot;
 use crate::service::{stamp, PreparedHead};
@@ -38,7 +40,19 @@ pub(crate) struct ResponseTarget<I> {
     io: Rc<I>,
     slot: Rc<StreamSlot>,
     is_head: bool,
-    guard: HandlerGuard,
+    /// Held for its `Drop`: the handler counts as running until the target goes.
+    _guard: HandlerGuard,
+    /// The request's access-log line; one still here when the target is dropped belongs
+    /// to a handler cancelled before it answered.
+    log: Option<Pending>,
+}
+
+impl<I> Drop for ResponseTarget<I> {
+    fn drop(&mut self) {
+        if let Some(pending) = self.log.take() {
+            pending.complete(0);
+        }
+    }
 }
 
 impl<I> ResponseTarget<I> {
@@ -49,12 +63,14 @@ impl<I> ResponseTarget<I> {
         slot: &Rc<StreamSlot>,
         is_head: bool,
         running: &Rc<Cell<usize>>,
+        log: Option<Pending>,
     ) -> Self {
         ResponseTarget {
             io: io.clone(),
             slot: slot.clone(),
             is_head,
-            guard: HandlerGuard::enter(running),
+            _guard: HandlerGuard::enter(running),
+            log,
         }
     }
 }
@@ -123,27 +139,46 @@ impl<I: StreamIo + 'static> ResponseTarget<I> {
     /// Writes the handler's response, or for a panicked handler (`Err`) a 500 —
     /// RST_STREAM(INTERNAL_ERROR) if the head was already out (RFC 9113 §8.1). Returns
     /// the status sent.
-    pub(crate) fn finish(self, outcome: Result<crate::service::Response, ()>) -> StatusCode {
-        let ResponseTarget {
-            io,
-            slot,
-            is_head,
-            guard: _guard,
-        } = self;
-        match outcome {
+    pub(crate) fn finish(mut self, outcome: Result<crate::service::Response, ()>) -> StatusCode {
+        let mut log = self.log.take();
+        let (io, slot, is_head) = (&self.io, &self.slot, self.is_head);
+        let status = match outcome {
             Ok(response) => {
                 let status = response.status();
+                if let Some(pending) = &mut log {
+                    pending.set_status(status.as_u16());
+                }
                 if slot.error().is_none() {
                     let bind = || Binding::Stream(io.clone(), slot.clone());
-                    write_response(&*io, slot.id, response, is_head, bind);
+                    match write_response(&**io, slot.id, response, is_head, bind) {
+                        Sent::Whole(octets) => {
+                            if let Some(pending) = log.take() {
+                                pending.complete(octets);
+                            }
+                        }
+                        Sent::Streaming(channel) => {
+                            if let Some(pending) = log.take() {
+                                channel.defer_log(pending);
+                            }
+                        }
+                    }
                 }
                 status
             }
             Err(()) => {
-                abandon(&*io, slot.id);
+                abandon(&**io, slot.id);
+                if let Some(pending) = &mut log {
+                    pending.set_status(StatusCode::INTERNAL_SERVER_ERROR.as_u16());
+                }
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+        };
+        // A stream reset before the response went out: logged with the status the
+        // handler chose and no body.
+        if let Some(pending) = log {
+            pending.complete(0);
         }
+        status
     }
 }
 
@@ -159,6 +194,15 @@ pub(crate) fn abandon<I: StreamIo + ?Sized>(io: &I, id: StreamId) {
     }
 }
 
+/// What [`write_response`] sent of the body.
+enum Sent {
+    /// All of it: this many octets of body (0 for none, a HEAD response, or a head that
+    /// could not be sent).
+    Whole(u64),
+    /// The head: the body streams from the channel's writer.
+    Streaming(Rc<Channel>),
+}
+
 /// Sends `response` on stream `id`. `bind_stream` makes the binding a channel body writes
 /// through once its head is out.
 fn write_response<I: StreamIo + ?Sized>(
@@ -167,7 +211,7 @@ fn write_response<I: StreamIo + ?Sized>(
     response: crate::service::Response,
     is_head: bool,
     bind_stream: impl FnOnce() -> Binding,
-) {
+) -> Sent {
     let (mut parts, body) = response.into_parts();
     let prepared = body.head.as_ref();
     let send_head = |headers: &HeaderMap, end: bool| -> Result<(), StreamError> {
@@ -179,6 +223,7 @@ fn write_response<I: StreamIo + ?Sized>(
     match body.kind {
         BodyKind::Empty => {
             let _ = send_head(&parts.headers, true);
+            Sent::Whole(0)
         }
         BodyKind::Full(bytes) => {
             // RFC 9110 §6.4.1: a 204 or 304 carries no content, whatever the handler gave;
@@ -208,23 +253,33 @@ fn write_response<I: StreamIo + ?Sized>(
                 }
             };
             if head_sent.is_ok() && !no_body {
-                let _ = io.send_data(id, bytes, true);
+                let octets = bytes.len() as u64;
+                if io.send_data(id, bytes, true).is_ok() {
+                    return Sent::Whole(octets);
+                }
             }
+            Sent::Whole(0)
         }
-        BodyKind::Channel(channel) => match channel.writer_gone() {
-            // The writer panicked before the head went out: RFC 9113 §8.1 / RFC 9110
-            // §15.6.1, the request failed on our side.
-            Some(true) => abandon(io, id),
-            // Dropped without a word: the body ended, empty.
-            Some(false) => {
-                let _ = send_head(&parts.headers, true);
+        BodyKind::Channel(channel) => {
+            match channel.writer_gone() {
+                // The writer panicked before the head went out: RFC 9113 §8.1 / RFC 9110
+                // §15.6.1, the request failed on our side.
+                Some(true) => abandon(io, id),
+                // Dropped without a word: the body ended, empty.
+                Some(false) => {
+                    let _ = send_head(&parts.headers, true);
+                }
+                None => match send_head(&parts.headers, is_head) {
+                    Ok(()) if is_head => channel.bind(Binding::Discard),
+                    Ok(()) => {
+                        channel.bind(bind_stream());
+                        return Sent::Streaming(channel);
+                    }
+                    Err(e) => channel.bind(Binding::Failed(e)),
+                },
             }
-            None => match send_head(&parts.headers, is_head) {
-                Ok(()) if is_head => channel.bind(Binding::Discard),
-                Ok(()) => channel.bind(bind_stream()),
-                Err(e) => channel.bind(Binding::Failed(e)),
-            },
-        },
+            Sent::Whole(0)
+        }
     }
 }
 

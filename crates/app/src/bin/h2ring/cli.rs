@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use h2ring::static_files::StaticFiles;
-use h2ring::{Cores, Http2Config, Protocols, Server, ServerBuilder, ServerConfig, TlsConfig};
+use h2ring::{
+    AccessLog, AccessLogFormat, Cores, Http2Config, Protocols, Server, ServerBuilder, ServerConfig,
+    TlsConfig,
+};
 use http::HeaderValue;
 
 /// Default `--log` filter.
@@ -179,6 +182,29 @@ pub struct Cli {
     /// Seconds a client gets to complete the TLS handshake.
     #[arg(long, value_name = "SECS", default_value_t = TlsConfig::DEFAULT_HANDSHAKE_TIMEOUT.as_secs())]
     pub tls_handshake_timeout: u64,
+    /// Write an access log, a line per request, to this file (appended; reopened on
+    /// SIGUSR1 for rotation) or to stdout with `-`.
+    #[arg(long, value_name = "PATH|-")]
+    pub access_log: Option<PathBuf>,
+    /// The access log's line format: `common`, `combined` (adds referer and user agent)
+    /// or `json` (adds the duration).
+    #[arg(long, value_name = "FORMAT", default_value = "combined",
+          value_parser = ["common", "combined", "json"], requires = "access_log")]
+    pub access_log_format: String,
+}
+
+/// The access log the flags ask for, if any.
+fn access_log(path: Option<&std::path::Path>, format: &str) -> Option<AccessLog> {
+    let log = match path? {
+        p if p.as_os_str() == "-" => AccessLog::to_stdout(),
+        p => AccessLog::to_path(p),
+    };
+    let format = match format {
+        "common" => AccessLogFormat::Common,
+        "json" => AccessLogFormat::Json,
+        _ => AccessLogFormat::Combined,
+    };
+    Some(log.format(format))
 }
 
 /// Everything `main` needs, validated.
@@ -303,6 +329,9 @@ impl Cli {
             })?)
         };
         builder = builder.server_header(server_header);
+        if let Some(log) = access_log(self.access_log.as_deref(), &self.access_log_format) {
+            builder = builder.access_log(log);
+        }
         if let Some(value) = &self.admin_addr {
             builder = builder.admin_addr(Some(parse_addr("--admin-addr", value)?));
         }

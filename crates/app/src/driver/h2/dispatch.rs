@@ -11,6 +11,7 @@ use http::{Method, StatusCode, Version};
 
 use super::shared::ConnShared;
 use crate::metrics::Protocol;
+use crate::service::access_log::Pending;
 use crate::service::exchange::{CoreServices, StreamIo, StreamSlot};
 use crate::service::respond::{self, ResponseTarget};
 use crate::service::{Context, RequestBody, Service, StreamError};
@@ -148,7 +149,9 @@ fn start_request<S: Service>(
         received_at: started,
     };
     core.core.metrics().stream_opened();
-    let target = ResponseTarget::new(shared, &slot, is_head, &core.handlers);
+    let log = (core.settings.access_log.as_ref())
+        .map(|log| Pending::start(log, request, shared.info.peer.ip(), started));
+    let target = ResponseTarget::new(shared, &slot, is_head, &core.handlers, log);
     // A service that answers in its call (`call_now`), or whose future is ready on its
     // first poll here, needs no task at all. One that has to wait becomes a task in the
     // handler queue (its stale registration of this waker costs at most one spurious

@@ -10,6 +10,7 @@ use http::{Method, Uri};
 use super::exchange::Exchange;
 use super::parse::Head;
 use crate::metrics::Protocol;
+use crate::service::access_log::Pending;
 use crate::service::exchange::CoreServices;
 use crate::service::exchange::StreamIo;
 use crate::service::exchange::StreamSlot;
@@ -73,7 +74,9 @@ pub(crate) fn start<S: Service>(
     };
     let core = services.core.clone();
     core.metrics().stream_opened();
-    let target = ResponseTarget::new(exchange, slot, is_head, &services.handlers);
+    let log = (services.settings.access_log.as_ref())
+        .map(|log| Pending::start(log, &request, exchange.info.peer.ip(), started));
+    let target = ResponseTarget::new(exchange, slot, is_head, &services.handlers, log);
     if let Some(outcome) = respond::answer_now(&*services.service, &mut request, &cx) {
         let status = target.finish(outcome);
         core.metrics()
