@@ -483,6 +483,28 @@ mod tests {
     }
 
     #[test]
+    fn an_access_log_needs_a_buffer_and_a_queue() {
+        use crate::service::AccessLog;
+        let log = AccessLog::to_stdout();
+        assert_eq!((log.buffer_octets, log.queued_buffers), (64 * 1024, 16));
+        for log in [log.clone().buffer_octets(0), log.clone().queued_buffers(0)] {
+            let c = ServerConfig {
+                access_log: Some(log),
+                ..ServerConfig::default()
+            };
+            assert!(matches!(
+                c.validate(),
+                Err(StartError::InvalidConfig(ConfigError::ZeroAccessLogBuffer))
+            ));
+        }
+        let c = ServerConfig {
+            access_log: Some(log),
+            ..ServerConfig::default()
+        };
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
     fn a_zero_min_send_window_is_rejected_unless_the_rule_is_off() {
         let mut c = ServerConfig::default();
         c.http2.min_send_window = Duration::ZERO;

@@ -431,6 +431,31 @@ mod tests {
     }
 
     #[test]
+    fn access_log_flags() {
+        use h2ring::{AccessLogFormat, AccessLogTarget};
+        let log = |args: &[&str]| parse(args).unwrap().server.config().access_log.clone();
+        assert_eq!(log(&[]), None);
+        let stdout = log(&["--access-log", "-"]).unwrap();
+        assert_eq!(stdout.target, AccessLogTarget::Stdout);
+        assert_eq!(stdout.format, AccessLogFormat::Combined);
+        let file = log(&[
+            "--access-log",
+            "/var/log/a.log",
+            "--access-log-format",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(file.target, AccessLogTarget::File("/var/log/a.log".into()));
+        assert_eq!(file.format, AccessLogFormat::Json);
+        let common = log(&["--access-log", "a", "--access-log-format", "common"]).unwrap();
+        assert_eq!(common.format, AccessLogFormat::Common);
+        // A format without a log, or an unknown one, is a mistake.
+        let argv = |args: &[&str]| Cli::try_parse_from([&["h2ring"][..], args].concat());
+        assert!(argv(&["--access-log-format", "json"]).is_err());
+        assert!(argv(&["--access-log", "-", "--access-log-format", "xml"]).is_err());
+    }
+
+    #[test]
     fn no_arguments_gives_the_defaults() {
         let s = parse(&[]).unwrap();
         let c = s.server.config();
