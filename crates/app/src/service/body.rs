@@ -238,7 +238,7 @@ pub(crate) struct Channel {
     waker: Cell<Option<Waker>>,
     /// The access-log line of a response whose body streams: written when the writer
     /// ends, with the octets it sent.
-    log: RefCell<Option<Pending>>,
+    log: RefCell<Option<Box<Pending>>>,
     sent: Cell<u64>,
 }
 
@@ -263,7 +263,7 @@ impl Channel {
     }
 
     /// Leaves the access-log line for the writer to complete when the body ends.
-    pub(crate) fn defer_log(&self, pending: Pending) {
+    pub(crate) fn defer_log(&self, pending: Box<Pending>) {
         *self.log.borrow_mut() = Some(pending);
     }
 

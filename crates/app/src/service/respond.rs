@@ -11,7 +11,7 @@ use futures_lite::FutureExt;
 use h2ring_conn::{ErrorCode, StreamId};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
-use crate::service::access_log::Pending;
+use crate::service::access_log::{LogStart, Pending};
 use crate::service::body::Channel;
 use crate::service::exchange::StreamIo;
 use crate::service::exchange::StreamSlot;
@@ -42,14 +42,16 @@ pub(crate) struct ResponseTarget<I> {
     is_head: bool,
     /// Held for its `Drop`: the handler counts as running until the target goes.
     _guard: HandlerGuard,
-    /// The request's access-log line; one still here when the target is dropped belongs
-    /// to a handler cancelled before it answered.
-    log: Option<Pending>,
+    /// Where the request's access-log line starts, when there is a log.
+    log: Option<LogStart>,
+    /// The request's facts, kept once a handler took the request; still here when the
+    /// target is dropped, they belong to a handler cancelled before it answered.
+    pending: Option<Box<Pending>>,
 }
 
 impl<I> Drop for ResponseTarget<I> {
     fn drop(&mut self) {
-        if let Some(pending) = self.log.take() {
+        if let Some(pending) = self.pending.take() {
             pending.complete(0);
         }
     }
@@ -63,7 +65,7 @@ impl<I> ResponseTarget<I> {
         slot: &Rc<StreamSlot>,
         is_head: bool,
         running: &Rc<Cell<usize>>,
-        log: Option<Pending>,
+        log: Option<LogStart>,
     ) -> Self {
         ResponseTarget {
             io: io.clone(),
@@ -71,6 +73,14 @@ impl<I> ResponseTarget<I> {
             is_head,
             _guard: HandlerGuard::enter(running),
             log,
+            pending: None,
+        }
+    }
+
+    /// Keeps what the access log needs of `request`, which the handler is about to take.
+    pub(crate) fn capture(&mut self, request: &crate::service::Request) {
+        if let Some(start) = &self.log {
+            self.pending = Some(start.capture(request));
         }
     }
 }
@@ -138,47 +148,78 @@ pub(crate) fn handle<'s, S: Service, I: StreamIo + 'static>(
 impl<I: StreamIo + 'static> ResponseTarget<I> {
     /// Writes the handler's response, or for a panicked handler (`Err`) a 500 —
     /// RST_STREAM(INTERNAL_ERROR) if the head was already out (RFC 9113 §8.1). Returns
-    /// the status sent.
-    pub(crate) fn finish(mut self, outcome: Result<crate::service::Response, ()>) -> StatusCode {
-        let mut log = self.log.take();
+    /// the status sent. For a handler that took the request (its facts were
+    /// [`capture`](Self::capture)d).
+    pub(crate) fn finish(self, outcome: Result<crate::service::Response, ()>) -> StatusCode {
+        self.finish_for(outcome, None)
+    }
+
+    /// [`finish`](Self::finish) for a request answered at once, still at hand: its
+    /// access-log line is written from it, with no copy of its fields.
+    pub(crate) fn finish_now(
+        self,
+        outcome: Result<crate::service::Response, ()>,
+        request: &crate::service::Request,
+    ) -> StatusCode {
+        self.finish_for(outcome, Some(request))
+    }
+
+    fn finish_for(
+        mut self,
+        outcome: Result<crate::service::Response, ()>,
+        request: Option<&crate::service::Request>,
+    ) -> StatusCode {
         let (io, slot, is_head) = (&self.io, &self.slot, self.is_head);
-        let status = match outcome {
+        let (status, sent) = match outcome {
             Ok(response) => {
                 let status = response.status();
-                if let Some(pending) = &mut log {
-                    pending.set_status(status.as_u16());
-                }
-                if slot.error().is_none() {
+                let sent = if slot.error().is_none() {
                     let bind = || Binding::Stream(io.clone(), slot.clone());
-                    match write_response(&**io, slot.id, response, is_head, bind) {
-                        Sent::Whole(octets) => {
-                            if let Some(pending) = log.take() {
-                                pending.complete(octets);
-                            }
-                        }
-                        Sent::Streaming(channel) => {
-                            if let Some(pending) = log.take() {
-                                channel.defer_log(pending);
-                            }
-                        }
-                    }
-                }
-                status
+                    write_response(&**io, slot.id, response, is_head, bind)
+                } else {
+                    // The stream was reset before the response went out: logged with the
+                    // status the handler chose and no body.
+                    Sent::Whole(0)
+                };
+                (status, sent)
             }
             Err(()) => {
                 abandon(&**io, slot.id);
-                if let Some(pending) = &mut log {
-                    pending.set_status(StatusCode::INTERNAL_SERVER_ERROR.as_u16());
-                }
-                StatusCode::INTERNAL_SERVER_ERROR
+                (StatusCode::INTERNAL_SERVER_ERROR, Sent::Whole(0))
             }
         };
-        // A stream reset before the response went out: logged with the status the
-        // handler chose and no body.
-        if let Some(pending) = log {
-            pending.complete(0);
-        }
+        self.log_response(status, sent, request);
         status
+    }
+
+    /// Writes the access-log line of a complete response, or leaves it to the writer of a
+    /// body that streams on.
+    fn log_response(
+        &mut self,
+        status: StatusCode,
+        sent: Sent,
+        request: Option<&crate::service::Request>,
+    ) {
+        let Some(start) = &self.log else { return };
+        let pending = self.pending.take().or_else(|| {
+            matches!(sent, Sent::Streaming(_)).then(|| request.map(|r| start.capture(r)))?
+        });
+        match (sent, pending) {
+            (Sent::Whole(octets), Some(mut pending)) => {
+                pending.set_status(status.as_u16());
+                pending.complete(octets);
+            }
+            (Sent::Whole(octets), None) => {
+                if let Some(request) = request {
+                    start.write(request, status.as_u16(), octets);
+                }
+            }
+            (Sent::Streaming(channel), Some(mut pending)) => {
+                pending.set_status(status.as_u16());
+                channel.defer_log(pending);
+            }
+            (Sent::Streaming(_), None) => {}
+        }
     }
 }
 

@@ -294,8 +294,22 @@ fn push_ip(buf: &mut Vec<u8>, ip: IpAddr) {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
     };
-    // `Display` for addresses formats on the stack; writing to a Vec cannot fail.
-    let _ = write!(buf, "{ip}");
+    match ip {
+        // The usual case, by hand: `Display` goes through the formatting machinery, a
+        // few percent of a small request's time.
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf.push(b'.');
+                }
+                push_u64(buf, u64::from(octet));
+            }
+        }
+        // Formatted on the stack; writing to a Vec cannot fail.
+        IpAddr::V6(v6) => {
+            let _ = write!(buf, "{v6}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -123,54 +123,94 @@ impl AccessLog {
     }
 }
 
-/// A request whose line is not written yet: what its request said, kept from the start
-/// (the handler takes the request), and its status once the response head is out.
-pub(crate) struct Pending {
+/// Where and when a request's line starts: enough to write it from the request itself
+/// when the response is complete while the request is still at hand (the usual case: a
+/// service that answers at once), or to [`capture`](LogStart::capture) the request's facts
+/// when a handler takes the request or the body streams on.
+#[derive(Clone)]
+pub(crate) struct LogStart {
     log: Rc<CoreLog>,
     peer: IpAddr,
-    method: Method,
-    target: Uri,
-    version: Version,
-    referer: Option<HeaderValue>,
-    user_agent: Option<HeaderValue>,
     started: Instant,
-    status: u16,
 }
 
-impl Pending {
-    /// Takes the request's facts (clones of shared buffers: no copy of the octets).
-    pub(crate) fn start<B>(
-        log: &Rc<CoreLog>,
-        request: &http::Request<B>,
-        peer: IpAddr,
-        started: Instant,
-    ) -> Self {
-        let headers = request.headers();
-        let wants_fields = log.wants_fields();
-        let field = |name| wants_fields.then(|| headers.get(name).cloned()).flatten();
-        Pending {
+impl LogStart {
+    /// A line for a request from `peer` whose head arrived at `started`.
+    pub(crate) fn new(log: &Rc<CoreLog>, peer: IpAddr, started: Instant) -> Self {
+        LogStart {
             log: log.clone(),
             peer,
+            started,
+        }
+    }
+
+    /// Writes the line now, from the request: no copy of its fields.
+    pub(crate) fn write<B>(&self, request: &http::Request<B>, status: u16, body_bytes: u64) {
+        let headers = request.headers();
+        let wants_fields = self.log.wants_fields();
+        let field = |name| {
+            wants_fields
+                .then(|| headers.get(name).map(HeaderValue::as_bytes))
+                .flatten()
+        };
+        let now = Instant::now();
+        let line = format::Line {
+            peer: self.peer,
+            method: request.method(),
+            target: request.uri(),
+            version: request.version(),
+            status,
+            body_bytes,
+            referer: field(header::REFERER),
+            user_agent: field(header::USER_AGENT),
+            duration: now.saturating_duration_since(self.started),
+        };
+        self.log.write(&line, now);
+    }
+
+    /// Keeps the request's facts for a line written later (clones of shared buffers, not
+    /// copies of the octets). Boxed: it is kept only by a handler's task or a streaming
+    /// body, each an allocation already, and the box keeps the structs that carry it
+    /// small to move.
+    pub(crate) fn capture<B>(&self, request: &http::Request<B>) -> Box<Pending> {
+        let headers = request.headers();
+        let wants_fields = self.log.wants_fields();
+        let field = |name| wants_fields.then(|| headers.get(name).cloned()).flatten();
+        Box::new(Pending {
+            start: self.clone(),
             method: request.method().clone(),
             target: request.uri().clone(),
             version: request.version(),
             referer: field(header::REFERER),
             user_agent: field(header::USER_AGENT),
-            started,
             status: CLIENT_CLOSED_REQUEST,
-        }
+        })
     }
+}
 
+/// A request whose line is not written yet: what its request said, kept from the start
+/// (the handler takes the request), and its status once the response head is out.
+pub(crate) struct Pending {
+    start: LogStart,
+    method: Method,
+    target: Uri,
+    version: Version,
+    referer: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
+    status: u16,
+}
+
+impl Pending {
     /// Records the status of the response head that went out.
     pub(crate) fn set_status(&mut self, status: u16) {
         self.status = status;
     }
 
     /// Writes the line: the response is complete, `body_bytes` of body sent.
-    pub(crate) fn complete(self, body_bytes: u64) {
+    pub(crate) fn complete(&self, body_bytes: u64) {
         let now = Instant::now();
         let line = format::Line {
-            peer: self.peer,
+            peer: self.start.peer,
             method: &self.method,
             target: &self.target,
             version: self.version,
@@ -178,8 +218,8 @@ impl Pending {
             body_bytes,
             referer: self.referer.as_ref().map(HeaderValue::as_bytes),
             user_agent: self.user_agent.as_ref().map(HeaderValue::as_bytes),
-            duration: now.saturating_duration_since(self.started),
+            duration: now.saturating_duration_since(self.start.started),
         };
-        self.log.write(&line, now);
+        self.start.log.write(&line, now);
     }
 }
