@@ -164,7 +164,7 @@ fn json_lines_are_objects_with_every_field() {
     assert_eq!(lines.len(), 5, "{text}");
     for line in &lines {
         assert!(
-            line.starts_with("{\"time\":\"") && line.ends_with('}'),
+            line.starts_with("{\"remote_addr\":\"") && line.ends_with('}'),
             "{line}"
         );
         let time = json_field(line, "time");

@@ -38,7 +38,7 @@ pub enum AccessLogFormat {
     /// as Apache's and nginx's `combined` (the default).
     #[default]
     Combined,
-    /// One JSON object per line: `time` (RFC 3339, UTC), `remote_addr`, `method`,
+    /// One JSON object per line: `remote_addr`, `time` (RFC 3339, UTC), `method`,
     /// `target`, `protocol`, `status`, `body_bytes`, `duration_us`, `referer` and
     /// `user_agent` (`null` when absent).
     Json,
