@@ -30,7 +30,9 @@
 //!   [`static_files`] is the file server the `h2ring` binary runs.
 //! - Operations: [`ServerBuilder::admin_addr`] serves `/metrics` (Prometheus), `/healthz`
 //!   and `/readyz` (503 once a drain starts); a factory adds its own per-core series with
-//!   [`CoreContext::counter`] and [`CoreContext::histogram`] ([`metrics`]).
+//!   [`CoreContext::counter`] and [`CoreContext::histogram`] ([`metrics`]);
+//!   [`ServerBuilder::access_log`] writes an [`AccessLog`] (buffered per core, written by a
+//!   thread of its own, reopened on SIGUSR1).
 //!
 //! ```no_run
 //! use std::cell::Cell;
