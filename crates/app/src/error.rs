@@ -58,6 +58,14 @@ pub enum StartError {
     },
     /// The SIGINT/SIGTERM/SIGHUP handlers could not be installed.
     Signals(io::Error),
+    /// The access log file could not be opened for appending (or its writer thread not
+    /// started).
+    AccessLog {
+        /// The file (`None` for standard output).
+        path: Option<PathBuf>,
+        /// The underlying OS error.
+        source: io::Error,
+    },
 }
 
 /// Which setting is out of range, in [`StartError::InvalidConfig`].
@@ -83,6 +91,8 @@ pub enum ConfigError {
     /// `Http2Config::min_send_window` of 0 while `min_send_bytes` is not (every connection
     /// with output the socket refused would be closed at once).
     ZeroMinSendWindow,
+    /// An access log's `buffer_octets` or `queued_buffers` of 0 (no line could be kept).
+    ZeroAccessLogBuffer,
 }
 
 impl fmt::Display for ConfigError {
@@ -96,6 +106,9 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroPreemptTimer => "preempt timer must be positive",
             ConfigError::ZeroMaxConcurrentStreams => "max concurrent streams must be at least 1",
             ConfigError::ZeroAdminConnections => "max admin connections must be at least 1",
+            ConfigError::ZeroAccessLogBuffer => {
+                "the access log's buffer size and queued buffers must be at least 1"
+            }
             ConfigError::ZeroMinSendWindow => {
                 "the minimum send rate's window must be positive (or its octets 0, to disable it)"
             }
@@ -143,6 +156,19 @@ impl fmt::Display for StartError {
                     describe_io_error(e)
                 )
             }
+            StartError::AccessLog { path, source } => match path {
+                Some(path) => write!(
+                    f,
+                    "cannot open access log {}: {}",
+                    path.display(),
+                    describe_io_error(source)
+                ),
+                None => write!(
+                    f,
+                    "cannot start the access log: {}",
+                    describe_io_error(source)
+                ),
+            },
         }
     }
 }
@@ -151,7 +177,7 @@ impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StartError::Bind { source, .. } | StartError::Executor { source, .. } => Some(source),
-            StartError::Signals(source) => Some(source),
+            StartError::Signals(source) | StartError::AccessLog { source, .. } => Some(source),
             StartError::InvalidConfig(e) => Some(e),
             StartError::Tls(e) => Some(e),
             _ => None,

@@ -32,7 +32,9 @@
 //!   [`static_files`] is the file server the `h2ring` binary runs.
 //! - Operations: [`ServerBuilder::admin_addr`] serves `/metrics` (Prometheus), `/healthz`
 //!   and `/readyz` (503 once a drain starts); a factory adds its own per-core series with
-//!   [`CoreContext::counter`] and [`CoreContext::histogram`] ([`metrics`]).
+//!   [`CoreContext::counter`] and [`CoreContext::histogram`] ([`metrics`]);
+//!   [`ServerBuilder::access_log`] writes an [`AccessLog`] (buffered per core, written by a
+//!   thread of its own, reopened on SIGUSR1).
 //!
 //! ```no_run
 //! use std::cell::Cell;
@@ -88,7 +90,8 @@ pub use server::{
     ServerConfig, ServerHandle,
 };
 pub use service::{
-    service_fn, Body, BodyWriter, CollectError, ConnState, Context, PreparedHead, Request,
-    RequestBody, Response, Service, ServiceFn, StreamError,
+    service_fn, AccessLog, AccessLogFormat, AccessLogTarget, Body, BodyWriter, CollectError,
+    ConnState, Context, PreparedHead, Request, RequestBody, Response, Service, ServiceFn,
+    StreamError,
 };
 pub use transport::tls::{TlsConfig, TlsInfo};

@@ -90,6 +90,7 @@ pub(crate) struct CoreMetrics {
     slow_readers: Cell<u64>,
     /// Indexed by [`ProxyRefusal`].
     proxy_refused: [Cell<u64>; 2],
+    access_log_dropped: Cell<u64>,
     requests: [Cell<u64>; 5],
     errors: [Cell<u64>; ERROR_SLOTS],
     bytes_in: Cell<u64>,
@@ -115,6 +116,7 @@ impl CoreMetrics {
             handler_panics: Cell::new(0),
             slow_readers: Cell::new(0),
             proxy_refused: Default::default(),
+            access_log_dropped: Cell::new(0),
             requests: Default::default(),
             errors: Default::default(),
             bytes_in: Cell::new(0),
@@ -152,6 +154,10 @@ impl CoreMetrics {
     /// Counts a connection closed on a PROXY protocol listener for its header.
     pub(crate) fn proxy_refused(&self, why: ProxyRefusal) {
         bump(&self.proxy_refused[why as usize], 1);
+    }
+    /// Counts access-log lines dropped because the log's writer thread was behind.
+    pub(crate) fn access_log_dropped(&self, lines: u64) {
+        bump(&self.access_log_dropped, lines);
     }
     /// Counts a completed request by its status class and records its server-side
     /// latency under its protocol.
@@ -202,6 +208,7 @@ impl CoreMetrics {
             handler_panics: self.handler_panics.get(),
             slow_readers: self.slow_readers.get(),
             proxy_refused: self.proxy_refused.each_ref().map(Cell::get),
+            access_log_dropped: self.access_log_dropped.get(),
             requests: self.requests.each_ref().map(Cell::get),
             errors: self.errors.each_ref().map(Cell::get),
             bytes_in: self.bytes_in.get(),
@@ -231,6 +238,8 @@ pub(crate) struct MetricsSnapshot {
     pub slow_readers: u64,
     /// Connections refused for their PROXY protocol header, by [`ProxyRefusal`].
     pub proxy_refused: [u64; 2],
+    /// Access-log lines dropped because the writer thread was behind.
+    pub access_log_dropped: u64,
     /// Requests by status class, index 0 = 1xx … 4 = 5xx.
     pub requests: [u64; 5],
     /// Errors by RFC 9113 code; the last slot counts unknown codes.
@@ -260,6 +269,7 @@ impl MetricsSnapshot {
         for (a, b) in self.proxy_refused.iter_mut().zip(other.proxy_refused) {
             *a += b;
         }
+        self.access_log_dropped += other.access_log_dropped;
         for (a, b) in self.requests.iter_mut().zip(other.requests) {
             *a += b;
         }

@@ -74,6 +74,12 @@ fn render_counters(out: &mut String, m: &MetricsSnapshot) {
             m.slow_readers,
         ),
         (
+            "h2ring_access_log_dropped_lines_total",
+            "Access-log lines dropped because the log's writer thread was behind (its \
+             queue of full buffers was full); a core never waits for the log.",
+            m.access_log_dropped,
+        ),
+        (
             "h2ring_bytes_received_total",
             "HTTP/2 octets received, added when each connection closes.",
             m.bytes_in,

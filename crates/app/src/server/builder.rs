@@ -9,6 +9,7 @@ use super::listener::ListenerConfig;
 use super::protocols::Protocols;
 use crate::error::{ConfigError, StartError};
 use crate::runtime::RuntimeConfig;
+use crate::service::AccessLog;
 use crate::transport::tls::{TlsAcceptor, TlsConfig};
 use crate::Http2Config;
 use http::HeaderValue;
@@ -156,6 +157,9 @@ pub struct ServerConfig {
     /// `h2ring`; `None` sends none). Every final response also gets a `date` (RFC 9110
     /// §6.6.1), which is not configurable.
     pub server_header: Option<HeaderValue>,
+    /// The access log (default `None`: off): one line per request, buffered per core and
+    /// written by a writer thread. See `docs/OPERATIONS.md`.
+    pub access_log: Option<AccessLog>,
 }
 
 impl Default for ServerConfig {
@@ -177,6 +181,7 @@ impl Default for ServerConfig {
             tls: None,
             protocols: Protocols::ALL,
             server_header: Some(HeaderValue::from_static(DEFAULT_SERVER_HEADER)),
+            access_log: None,
         }
     }
 }
@@ -208,6 +213,11 @@ impl ServerConfig {
         }
         if self.http2.min_send_bytes > 0 && self.http2.min_send_window.is_zero() {
             return bad(ConfigError::ZeroMinSendWindow);
+        }
+        if let Some(log) = &self.access_log {
+            if log.buffer_octets == 0 || log.queued_buffers == 0 {
+                return bad(ConfigError::ZeroAccessLogBuffer);
+            }
         }
         Ok(())
     }
@@ -382,6 +392,18 @@ impl ServerBuilder {
         self
     }
 
+    /// Writes an access log (default none): a line per request, in
+    /// [`AccessLogFormat`](crate::AccessLogFormat) Common, Combined or JSON, to a file or
+    /// stdout. Each core buffers its lines and a writer thread writes them, so a core never
+    /// waits on the disk. The file is opened when the server starts (an unwritable path
+    /// fails [`Server::start`](crate::Server::start)) and reopened by
+    /// [`ServerHandle::reopen_access_log`](crate::ServerHandle::reopen_access_log), which
+    /// [`Server::serve`](crate::Server::serve) calls on SIGUSR1.
+    pub fn access_log(mut self, log: AccessLog) -> Self {
+        self.config.access_log = Some(log);
+        self
+    }
+
     /// Validates the settings, loads the TLS certificates and produces the server.
     pub fn build(self) -> Result<crate::Server, StartError> {
         self.config.validate()?;
@@ -473,6 +495,28 @@ mod tests {
             c.validate().unwrap_err().to_string(),
             "max admin connections must be at least 1"
         );
+    }
+
+    #[test]
+    fn an_access_log_needs_a_buffer_and_a_queue() {
+        use crate::service::AccessLog;
+        let log = AccessLog::to_stdout();
+        assert_eq!((log.buffer_octets, log.queued_buffers), (64 * 1024, 16));
+        for log in [log.clone().buffer_octets(0), log.clone().queued_buffers(0)] {
+            let c = ServerConfig {
+                access_log: Some(log),
+                ..ServerConfig::default()
+            };
+            assert!(matches!(
+                c.validate(),
+                Err(StartError::InvalidConfig(ConfigError::ZeroAccessLogBuffer))
+            ));
+        }
+        let c = ServerConfig {
+            access_log: Some(log),
+            ..ServerConfig::default()
+        };
+        assert!(c.validate().is_ok());
     }
 
     #[test]

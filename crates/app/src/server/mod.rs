@@ -13,6 +13,9 @@ use std::os::fd::OwnedFd;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+use signal_hook::consts::SIGUSR1;
+use signal_hook::iterator::Signals;
+
 pub use self::builder::{Cores, ServerBuilder, ServerConfig};
 pub use self::listener::ListenerConfig;
 pub use self::protocols::{ParseProtocolsError, Protocols};
@@ -22,8 +25,10 @@ use self::connect::connection_fns;
 use crate::error::{StartError, TlsError};
 use crate::metrics::MetricsHub;
 use crate::runtime::{self, CoreContext, Runtime, ShutdownHandle, ShutdownSummary};
+use crate::service::access_log::{CoreLog, Sink};
 use crate::service::exchange::CoreSettings;
 use crate::service::Service;
+use crate::service::{AccessLog, AccessLogTarget};
 use crate::transport::tls::TlsAcceptor;
 
 /// A configured, not yet started server. Build it with [`Server::builder`], then
@@ -95,6 +100,11 @@ impl Server {
             max_connections: config.admin_max_connections,
             header_timeout: config.admin_header_timeout,
         };
+        let access_log = match config.access_log.clone() {
+            Some(log) => Some(Arc::new(start_access_log(log)?)),
+            None => None,
+        };
+        let log_sink = access_log.clone();
         let http2 = config.http2.clone().normalized();
         let max_handlers = config.max_handlers_per_core;
         let protocols = config.protocols;
@@ -112,6 +122,7 @@ impl Server {
                 http2: Rc::new(http2.clone()),
                 max_handlers,
                 server_header: server_header.clone(),
+                access_log: log_sink.as_ref().map(|sink| core_access_log(core, sink)),
             };
             let service = factory(core);
             connection_fns(
@@ -128,11 +139,21 @@ impl Server {
             config.runtime_config(cores, publish_interval),
             hub,
             Arc::new(per_core),
-        )?;
+        );
+        let runtime = match runtime {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                if let Some(sink) = &access_log {
+                    sink.close();
+                }
+                return Err(e);
+            }
+        };
         Ok(RunningServer {
             runtime,
             admin_addr,
             tls: self.tls,
+            access_log,
         })
     }
 
@@ -157,6 +178,25 @@ impl Server {
     }
 }
 
+/// Opens the access log and starts its writer thread.
+fn start_access_log(log: AccessLog) -> Result<Sink, StartError> {
+    let path = match &log.target {
+        AccessLogTarget::File(path) => Some(path.clone()),
+        _ => None,
+    };
+    Sink::start(log).map_err(|source| StartError::AccessLog { path, source })
+}
+
+/// This core's end of the access log, with the task that hands its buffer over once a
+/// second and at the end.
+fn core_access_log(core: &CoreContext, sink: &Sink) -> Rc<CoreLog> {
+    let log = Rc::new(sink.core_log(core));
+    if let Err(e) = core.spawn_service_task(log.clone().flush_until_stopped()) {
+        tracing::error!("cannot start the access log's flush task: {e}");
+    }
+    log
+}
+
 /// Serves the admin endpoint on this core until it has drained.
 fn spawn_admin(core: &CoreContext, fd: OwnedFd, hub: MetricsHub, limits: admin::Limits) {
     match runtime::into_glommio(fd) {
@@ -176,6 +216,7 @@ pub struct RunningServer {
     runtime: Runtime,
     admin_addr: Option<SocketAddr>,
     tls: Option<Arc<TlsAcceptor>>,
+    access_log: Option<Arc<Sink>>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -194,6 +235,7 @@ impl RunningServer {
         ServerHandle {
             shutdown: self.runtime.handle(),
             tls: self.tls.clone(),
+            access_log: self.access_log.clone(),
         }
     }
 
@@ -214,21 +256,45 @@ impl RunningServer {
     }
 
     /// Blocks until every core has stopped (after [`ServerHandle::shutdown`]) and returns
-    /// what the server did. A core whose thread panicked contributes nothing.
+    /// what the server did, once the access log, if any, has written every line. A core
+    /// whose thread panicked contributes nothing.
     pub fn join(self) -> ShutdownSummary {
-        self.runtime.join()
+        let summary = self.runtime.join();
+        if let Some(sink) = &self.access_log {
+            sink.close();
+        }
+        summary
     }
 
     /// Turns SIGINT and SIGTERM into a graceful shutdown (a second signal exits the process
-    /// at once, with status 1) and blocks until the server has stopped.
+    /// at once, with status 1) and SIGUSR1 into [`ServerHandle::reopen_access_log`] when
+    /// the access log is a file, and blocks until the server has stopped.
     pub fn run_until_signal(self) -> Result<ShutdownSummary, StartError> {
-        if let Err(e) = runtime::signals::install(self.runtime.handle()) {
+        let reopen = match &self.access_log {
+            Some(sink) if sink.is_file() => access_log_signal(sink.clone()),
+            _ => Ok(()),
+        };
+        if let Err(e) = reopen.and_then(|()| runtime::signals::install(self.runtime.handle())) {
             self.runtime.handle().shutdown();
-            self.runtime.join();
+            self.join();
             return Err(StartError::Signals(e));
         }
         Ok(self.join())
     }
+}
+
+/// Reopens the access log file on every SIGUSR1 (log rotation: rename the file, then
+/// signal), from a thread of its own: signal-hook's handler only writes to a pipe.
+fn access_log_signal(sink: Arc<Sink>) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGUSR1])?;
+    std::thread::Builder::new()
+        .name("h2ring-log-reopen".to_string())
+        .spawn(move || {
+            for _ in signals.forever() {
+                sink.reopen();
+            }
+        })?;
+    Ok(())
 }
 
 /// Stops a running server or reloads its TLS certificates, from any thread. Cheap to
@@ -238,6 +304,7 @@ impl RunningServer {
 pub struct ServerHandle {
     shutdown: ShutdownHandle,
     tls: Option<Arc<TlsAcceptor>>,
+    access_log: Option<Arc<Sink>>,
 }
 
 impl ServerHandle {
@@ -261,6 +328,21 @@ impl ServerHandle {
         match &self.tls {
             Some(tls) if tls.reloads_files() => tls.reload().map(|()| true),
             _ => Ok(false),
+        }
+    }
+
+    /// Reopens the access log file at its path, after the lines handed to its writer so
+    /// far: for log rotation, rename the file, then call this (SIGUSR1 under
+    /// [`Server::serve`] and [`RunningServer::run_until_signal`]). Returns at once, `false`
+    /// when there is no access log file. If the path cannot be opened the log goes on
+    /// into the old file, and an error is logged.
+    pub fn reopen_access_log(&self) -> bool {
+        match &self.access_log {
+            Some(sink) if sink.is_file() => {
+                sink.reopen();
+                true
+            }
+            _ => false,
         }
     }
 }

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use h2ring_conn::ErrorCode;
 use http::HeaderMap;
 
+use super::access_log::Pending;
 use super::exchange::{StreamIo, StreamSlot};
 use super::StreamError;
 
@@ -235,6 +236,10 @@ pub(crate) enum Binding {
 pub(crate) struct Channel {
     pub(crate) binding: RefCell<Binding>,
     waker: Cell<Option<Waker>>,
+    /// The access-log line of a response whose body streams: written when the writer
+    /// ends, with the octets it sent.
+    log: RefCell<Option<Box<Pending>>>,
+    sent: Cell<u64>,
 }
 
 impl Default for Channel {
@@ -242,6 +247,8 @@ impl Default for Channel {
         Channel {
             binding: RefCell::new(Binding::Unbound),
             waker: Cell::new(None),
+            log: RefCell::new(None),
+            sent: Cell::new(0),
         }
     }
 }
@@ -252,6 +259,18 @@ impl Channel {
         match &*self.binding.borrow() {
             Binding::WriterGone { panicked } => Some(*panicked),
             _ => None,
+        }
+    }
+
+    /// Leaves the access-log line for the writer to complete when the body ends.
+    pub(crate) fn defer_log(&self, pending: Box<Pending>) {
+        *self.log.borrow_mut() = Some(pending);
+    }
+
+    fn complete_log(&self) {
+        let pending = self.log.borrow_mut().take();
+        if let Some(pending) = pending {
+            pending.complete(self.sent.get());
         }
     }
 
@@ -299,7 +318,12 @@ impl BodyWriter {
                         }
                         Ok(_) => {
                             let chunk = data.take().unwrap_or_default();
-                            Poll::Ready(shared.send_data(slot.id, chunk, false))
+                            let len = chunk.len() as u64;
+                            let sent = shared.send_data(slot.id, chunk, false);
+                            if sent.is_ok() {
+                                channel.sent.set(channel.sent.get() + len);
+                            }
+                            Poll::Ready(sent)
                         }
                     }
                 }
@@ -370,8 +394,20 @@ impl BodyWriter {
     }
 }
 
+/// Completes the channel's access-log line when dropped, after the body's end was sent.
+struct LogOnDrop<'a>(&'a Channel);
+
+impl Drop for LogOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.complete_log();
+    }
+}
+
 impl Drop for BodyWriter {
     fn drop(&mut self) {
+        // However the body ended (finished, with trailers, aborted, dropped), the response
+        // is as complete as it will be once this is done: its log line goes now.
+        let _log = LogOnDrop(&self.channel);
         if self.finished {
             return;
         }

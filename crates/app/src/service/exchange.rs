@@ -83,6 +83,8 @@ pub(crate) struct CoreSettings {
     pub(crate) max_handlers: usize,
     /// The `server` field of every final response without one (`None`: not sent).
     pub(crate) server_header: Option<http::HeaderValue>,
+    /// This core's end of the access log, if there is one.
+    pub(crate) access_log: Option<Rc<super::access_log::CoreLog>>,
 }
 
 /// What a driver needs from the core: the service, the core's context, the core's

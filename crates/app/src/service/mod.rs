@@ -6,6 +6,7 @@
 //! internals: a protocol driver implements [`exchange::StreamIo`] for its connection, and
 //! bodies and contexts talk to that trait only.
 
+pub(crate) mod access_log;
 mod body;
 mod context;
 mod error;
@@ -16,6 +17,7 @@ pub(crate) mod stamp;
 
 use std::future::Future;
 
+pub use self::access_log::{AccessLog, AccessLogFormat, AccessLogTarget};
 pub(crate) use self::body::{Binding, BodyKind};
 pub use self::body::{Body, BodyWriter, CollectError, RequestBody};
 pub use self::context::Context;

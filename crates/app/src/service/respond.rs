@@ -11,6 +11,8 @@ use futures_lite::FutureExt;
 use h2ring_conn::{ErrorCode, StreamId};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
+use crate::service::access_log::{LogStart, Pending};
+use crate::service::body::Channel;
 use crate::service::exchange::StreamIo;
 use crate::service::exchange::StreamSlot;
 use crate::service::{stamp, PreparedHead};
@@ -38,7 +40,21 @@ pub(crate) struct ResponseTarget<I> {
     io: Rc<I>,
     slot: Rc<StreamSlot>,
     is_head: bool,
-    guard: HandlerGuard,
+    /// Held for its `Drop`: the handler counts as running until the target goes.
+    _guard: HandlerGuard,
+    /// Where the request's access-log line starts, when there is a log.
+    log: Option<LogStart>,
+    /// The request's facts, kept once a handler took the request; still here when the
+    /// target is dropped, they belong to a handler cancelled before it answered.
+    pending: Option<Box<Pending>>,
+}
+
+impl<I> Drop for ResponseTarget<I> {
+    fn drop(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            pending.complete(0);
+        }
+    }
 }
 
 impl<I> ResponseTarget<I> {
@@ -49,12 +65,22 @@ impl<I> ResponseTarget<I> {
         slot: &Rc<StreamSlot>,
         is_head: bool,
         running: &Rc<Cell<usize>>,
+        log: Option<LogStart>,
     ) -> Self {
         ResponseTarget {
             io: io.clone(),
             slot: slot.clone(),
             is_head,
-            guard: HandlerGuard::enter(running),
+            _guard: HandlerGuard::enter(running),
+            log,
+            pending: None,
+        }
+    }
+
+    /// Keeps what the access log needs of `request`, which the handler is about to take.
+    pub(crate) fn capture(&mut self, request: &crate::service::Request) {
+        if let Some(start) = &self.log {
+            self.pending = Some(start.capture(request));
         }
     }
 }
@@ -122,27 +148,77 @@ pub(crate) fn handle<'s, S: Service, I: StreamIo + 'static>(
 impl<I: StreamIo + 'static> ResponseTarget<I> {
     /// Writes the handler's response, or for a panicked handler (`Err`) a 500 —
     /// RST_STREAM(INTERNAL_ERROR) if the head was already out (RFC 9113 §8.1). Returns
-    /// the status sent.
+    /// the status sent. For a handler that took the request (its facts were
+    /// [`capture`](Self::capture)d).
     pub(crate) fn finish(self, outcome: Result<crate::service::Response, ()>) -> StatusCode {
-        let ResponseTarget {
-            io,
-            slot,
-            is_head,
-            guard: _guard,
-        } = self;
-        match outcome {
+        self.finish_for(outcome, None)
+    }
+
+    /// [`finish`](Self::finish) for a request answered at once, still at hand: its
+    /// access-log line is written from it, with no copy of its fields.
+    pub(crate) fn finish_now(
+        self,
+        outcome: Result<crate::service::Response, ()>,
+        request: &crate::service::Request,
+    ) -> StatusCode {
+        self.finish_for(outcome, Some(request))
+    }
+
+    fn finish_for(
+        mut self,
+        outcome: Result<crate::service::Response, ()>,
+        request: Option<&crate::service::Request>,
+    ) -> StatusCode {
+        let (io, slot, is_head) = (&self.io, &self.slot, self.is_head);
+        let (status, sent) = match outcome {
             Ok(response) => {
                 let status = response.status();
-                if slot.error().is_none() {
+                let sent = if slot.error().is_none() {
                     let bind = || Binding::Stream(io.clone(), slot.clone());
-                    write_response(&*io, slot.id, response, is_head, bind);
-                }
-                status
+                    write_response(&**io, slot.id, response, is_head, bind)
+                } else {
+                    // The stream was reset before the response went out: logged with the
+                    // status the handler chose and no body.
+                    Sent::Whole(0)
+                };
+                (status, sent)
             }
             Err(()) => {
-                abandon(&*io, slot.id);
-                StatusCode::INTERNAL_SERVER_ERROR
+                abandon(&**io, slot.id);
+                (StatusCode::INTERNAL_SERVER_ERROR, Sent::Whole(0))
             }
+        };
+        self.log_response(status, sent, request);
+        status
+    }
+
+    /// Writes the access-log line of a complete response, or leaves it to the writer of a
+    /// body that streams on.
+    fn log_response(
+        &mut self,
+        status: StatusCode,
+        sent: Sent,
+        request: Option<&crate::service::Request>,
+    ) {
+        let Some(start) = &self.log else { return };
+        let pending = self.pending.take().or_else(|| {
+            matches!(sent, Sent::Streaming(_)).then(|| request.map(|r| start.capture(r)))?
+        });
+        match (sent, pending) {
+            (Sent::Whole(octets), Some(mut pending)) => {
+                pending.set_status(status.as_u16());
+                pending.complete(octets);
+            }
+            (Sent::Whole(octets), None) => {
+                if let Some(request) = request {
+                    start.write(request, status.as_u16(), octets);
+                }
+            }
+            (Sent::Streaming(channel), Some(mut pending)) => {
+                pending.set_status(status.as_u16());
+                channel.defer_log(pending);
+            }
+            (Sent::Streaming(_), None) => {}
         }
     }
 }
@@ -159,6 +235,15 @@ pub(crate) fn abandon<I: StreamIo + ?Sized>(io: &I, id: StreamId) {
     }
 }
 
+/// What [`write_response`] sent of the body.
+enum Sent {
+    /// All of it: this many octets of body (0 for none, a HEAD response, or a head that
+    /// could not be sent).
+    Whole(u64),
+    /// The head: the body streams from the channel's writer.
+    Streaming(Rc<Channel>),
+}
+
 /// Sends `response` on stream `id`. `bind_stream` makes the binding a channel body writes
 /// through once its head is out.
 fn write_response<I: StreamIo + ?Sized>(
@@ -167,7 +252,7 @@ fn write_response<I: StreamIo + ?Sized>(
     response: crate::service::Response,
     is_head: bool,
     bind_stream: impl FnOnce() -> Binding,
-) {
+) -> Sent {
     let (mut parts, body) = response.into_parts();
     let prepared = body.head.as_ref();
     let send_head = |headers: &HeaderMap, end: bool| -> Result<(), StreamError> {
@@ -179,6 +264,7 @@ fn write_response<I: StreamIo + ?Sized>(
     match body.kind {
         BodyKind::Empty => {
             let _ = send_head(&parts.headers, true);
+            Sent::Whole(0)
         }
         BodyKind::Full(bytes) => {
             // RFC 9110 §6.4.1: a 204 or 304 carries no content, whatever the handler gave;
@@ -208,23 +294,33 @@ fn write_response<I: StreamIo + ?Sized>(
                 }
             };
             if head_sent.is_ok() && !no_body {
-                let _ = io.send_data(id, bytes, true);
+                let octets = bytes.len() as u64;
+                if io.send_data(id, bytes, true).is_ok() {
+                    return Sent::Whole(octets);
+                }
             }
+            Sent::Whole(0)
         }
-        BodyKind::Channel(channel) => match channel.writer_gone() {
-            // The writer panicked before the head went out: RFC 9113 §8.1 / RFC 9110
-            // §15.6.1, the request failed on our side.
-            Some(true) => abandon(io, id),
-            // Dropped without a word: the body ended, empty.
-            Some(false) => {
-                let _ = send_head(&parts.headers, true);
+        BodyKind::Channel(channel) => {
+            match channel.writer_gone() {
+                // The writer panicked before the head went out: RFC 9113 §8.1 / RFC 9110
+                // §15.6.1, the request failed on our side.
+                Some(true) => abandon(io, id),
+                // Dropped without a word: the body ended, empty.
+                Some(false) => {
+                    let _ = send_head(&parts.headers, true);
+                }
+                None => match send_head(&parts.headers, is_head) {
+                    Ok(()) if is_head => channel.bind(Binding::Discard),
+                    Ok(()) => {
+                        channel.bind(bind_stream());
+                        return Sent::Streaming(channel);
+                    }
+                    Err(e) => channel.bind(Binding::Failed(e)),
+                },
             }
-            None => match send_head(&parts.headers, is_head) {
-                Ok(()) if is_head => channel.bind(Binding::Discard),
-                Ok(()) => channel.bind(bind_stream()),
-                Err(e) => channel.bind(Binding::Failed(e)),
-            },
-        },
+            Sent::Whole(0)
+        }
     }
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::Parser;
 use h2ring::static_files::StaticFiles;
 use h2ring::{
-    Cores, Http2Config, ListenerConfig, Protocols, Server, ServerBuilder, ServerConfig, TlsConfig,
+    AccessLog, AccessLogFormat, Cores, Http2Config, ListenerConfig, Protocols, Server,
+    ServerBuilder, ServerConfig, TlsConfig,
 };
 use http::HeaderValue;
 
@@ -187,6 +188,29 @@ pub struct Cli {
     /// Seconds a client gets to complete the TLS handshake.
     #[arg(long, value_name = "SECS", default_value_t = TlsConfig::DEFAULT_HANDSHAKE_TIMEOUT.as_secs())]
     pub tls_handshake_timeout: u64,
+    /// Write an access log, a line per request, to this file (appended; reopened on
+    /// SIGUSR1 for rotation) or to stdout with `-`.
+    #[arg(long, value_name = "PATH|-")]
+    pub access_log: Option<PathBuf>,
+    /// The access log's line format: `common`, `combined` (adds referer and user agent)
+    /// or `json` (adds the duration).
+    #[arg(long, value_name = "FORMAT", default_value = "combined",
+          value_parser = ["common", "combined", "json"], requires = "access_log")]
+    pub access_log_format: String,
+}
+
+/// The access log the flags ask for, if any.
+fn access_log(path: Option<&std::path::Path>, format: &str) -> Option<AccessLog> {
+    let log = match path? {
+        p if p.as_os_str() == "-" => AccessLog::to_stdout(),
+        p => AccessLog::to_path(p),
+    };
+    let format = match format {
+        "common" => AccessLogFormat::Common,
+        "json" => AccessLogFormat::Json,
+        _ => AccessLogFormat::Combined,
+    };
+    Some(log.format(format))
 }
 
 /// Everything `main` needs, validated.
@@ -313,6 +337,9 @@ impl Cli {
             })?)
         };
         builder = builder.server_header(server_header);
+        if let Some(log) = access_log(self.access_log.as_deref(), &self.access_log_format) {
+            builder = builder.access_log(log);
+        }
         if let Some(value) = &self.admin_addr {
             builder = builder.admin_addr(Some(parse_addr("--admin-addr", value)?));
         }
@@ -409,6 +436,31 @@ mod tests {
         let mut argv = vec!["h2ring"];
         argv.extend_from_slice(args);
         Cli::try_parse_from(argv).unwrap().into_settings()
+    }
+
+    #[test]
+    fn access_log_flags() {
+        use h2ring::{AccessLogFormat, AccessLogTarget};
+        let log = |args: &[&str]| parse(args).unwrap().server.config().access_log.clone();
+        assert_eq!(log(&[]), None);
+        let stdout = log(&["--access-log", "-"]).unwrap();
+        assert_eq!(stdout.target, AccessLogTarget::Stdout);
+        assert_eq!(stdout.format, AccessLogFormat::Combined);
+        let file = log(&[
+            "--access-log",
+            "/var/log/a.log",
+            "--access-log-format",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(file.target, AccessLogTarget::File("/var/log/a.log".into()));
+        assert_eq!(file.format, AccessLogFormat::Json);
+        let common = log(&["--access-log", "a", "--access-log-format", "common"]).unwrap();
+        assert_eq!(common.format, AccessLogFormat::Common);
+        // A format without a log, or an unknown one, is a mistake.
+        let argv = |args: &[&str]| Cli::try_parse_from([&["h2ring"][..], args].concat());
+        assert!(argv(&["--access-log-format", "json"]).is_err());
+        assert!(argv(&["--access-log", "-", "--access-log-format", "xml"]).is_err());
     }
 
     #[test]

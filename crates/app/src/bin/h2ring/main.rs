@@ -1,7 +1,8 @@
 //! The `h2ring` binary: parse flags, start one executor per core, stop on
-//! SIGINT/SIGTERM (reload TLS certificates on SIGHUP) and print one summary line. Any
-//! startup mistake prints one `h2ring: error: ...` line and exits with status 1; a core
-//! whose executor died stops the server and the process exits with status 70.
+//! SIGINT/SIGTERM (reload TLS certificates on SIGHUP, reopen the access log on SIGUSR1)
+//! and print one summary line. Any startup mistake prints one `h2ring: error: ...` line
+//! and exits with status 1; a core whose executor died stops the server and the process
+//! exits with status 70.
 
 mod cli;
 

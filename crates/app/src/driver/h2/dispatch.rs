@@ -11,6 +11,7 @@ use http::{Method, StatusCode, Version};
 
 use super::shared::ConnShared;
 use crate::metrics::Protocol;
+use crate::service::access_log::LogStart;
 use crate::service::exchange::{CoreServices, StreamIo, StreamSlot};
 use crate::service::respond::{self, ResponseTarget};
 use crate::service::{Context, RequestBody, Service, StreamError};
@@ -148,14 +149,16 @@ fn start_request<S: Service>(
         received_at: started,
     };
     core.core.metrics().stream_opened();
-    let target = ResponseTarget::new(shared, &slot, is_head, &core.handlers);
+    let log = (core.settings.access_log.as_ref())
+        .map(|log| LogStart::new(log, shared.info.peer.ip(), started));
+    let mut target = ResponseTarget::new(shared, &slot, is_head, &core.handlers, log);
     // A service that answers in its call (`call_now`), or whose future is ready on its
     // first poll here, needs no task at all. One that has to wait becomes a task in the
     // handler queue (its stale registration of this waker costs at most one spurious
     // wake-up of the connection task).
     if let Some(outcome) = respond::answer_now(&*core.service, request, &cx) {
         drop(cx);
-        let status = target.finish(outcome);
+        let status = target.finish_now(outcome, request);
         // Kept for the next stream; the body goes now (an unread one is discarded) so
         // the kept request holds neither this stream nor the connection.
         *request.body_mut() = RequestBody::empty();
@@ -164,6 +167,7 @@ fn start_request<S: Service>(
         return completed_in_turn(core, status);
     }
     // The handler keeps the request; the kept box gets an empty one (no allocation).
+    target.capture(request);
     let request = std::mem::replace(request, http::Request::new(RequestBody::empty()));
     drop(spare);
     recycle_head(shared, head);

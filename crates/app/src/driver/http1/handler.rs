@@ -10,6 +10,7 @@ use http::{Method, Uri};
 use super::exchange::Exchange;
 use super::parse::Head;
 use crate::metrics::Protocol;
+use crate::service::access_log::LogStart;
 use crate::service::exchange::CoreServices;
 use crate::service::exchange::StreamIo;
 use crate::service::exchange::StreamSlot;
@@ -73,13 +74,16 @@ pub(crate) fn start<S: Service>(
     };
     let core = services.core.clone();
     core.metrics().stream_opened();
-    let target = ResponseTarget::new(exchange, slot, is_head, &services.handlers);
+    let log = (services.settings.access_log.as_ref())
+        .map(|log| LogStart::new(log, exchange.info.peer.ip(), started));
+    let mut target = ResponseTarget::new(exchange, slot, is_head, &services.handlers, log);
     if let Some(outcome) = respond::answer_now(&*services.service, &mut request, &cx) {
-        let status = target.finish(outcome);
+        let status = target.finish_now(outcome, &request);
         core.metrics()
             .request_completed(Protocol::Http1, status.as_u16(), started.elapsed());
         return Ok(None);
     }
+    target.capture(&request);
     let handled = respond::handle(&*services.service, request, cx, target);
     let fut = async move {
         let status = handled.await;
