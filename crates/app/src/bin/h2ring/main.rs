@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use h2ring::{Protocols, ServerHandle};
-use signal_hook::consts::SIGHUP;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::cli::{clap_error_line, log_filter, Cli};
@@ -62,6 +62,27 @@ fn reload_on_sighup(handle: ServerHandle) -> std::io::Result<()> {
                     Err(e) => {
                         eprintln!("h2ring: TLS reload failed, keeping the old certificates: {e}")
                     }
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Starts a graceful shutdown on the first SIGTERM or SIGINT from the moment it is called,
+/// before `run_until_signal` installs the library's own handler: a supervisor may signal
+/// as soon as it reads the listening line, and without a handler by then the default
+/// action would kill the process with no drain. Later signals are the library's (a second
+/// one cuts the drain short); the shutdown this may repeat is idempotent.
+fn drain_on_first_signal(handle: ServerHandle) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGTERM, SIGINT])?;
+    std::thread::Builder::new()
+        .name("h2ring-early-signal".to_string())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                // The library's handler logs the same when it saw the signal first.
+                if !handle.is_shutting_down() {
+                    tracing::info!(signal, "shutting down gracefully");
+                    handle.shutdown();
                 }
             }
         })?;
@@ -125,6 +146,11 @@ fn main() -> ExitCode {
         true => format!("{scheme}, after a PROXY protocol header"),
         false => scheme.to_string(),
     };
+    if let Err(e) = drain_on_first_signal(running.handle()) {
+        running.handle().shutdown();
+        running.join();
+        return fail(&format!("cannot install SIGTERM/SIGINT handlers: {e}"));
+    }
     let cores: Vec<String> = running.cores().iter().map(|c| c.to_string()).collect();
     println!(
         "h2ring: listening on {} ({scheme}) on cores {}, serving {what}",
