@@ -341,7 +341,9 @@ impl MetricsHub {
 mod tests {
     use super::*;
 
-    fn core_with(core: usize, requests: &[(u16, u64)], errors: &[u32]) -> CoreMetrics {
+    /// A core's metrics after `requests` (status, µs) over HTTP/2 and `errors` (codes);
+    /// shared with `render`'s tests.
+    pub(super) fn core_with(core: usize, requests: &[(u16, u64)], errors: &[u32]) -> CoreMetrics {
         let m = CoreMetrics::new(core);
         for &(status, micros) in requests {
             let latency = Duration::from_micros(micros);

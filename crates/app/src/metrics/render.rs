@@ -218,20 +218,9 @@ fn render_sample(out: &mut String, core: usize, sample: &CustomSample) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::tests::core_with;
     use crate::metrics::CoreMetrics;
     use std::time::Duration;
-
-    fn core_with(core: usize, requests: &[(u16, u64)], errors: &[u32]) -> CoreMetrics {
-        let m = CoreMetrics::new(core);
-        for &(status, micros) in requests {
-            let latency = Duration::from_micros(micros);
-            m.request_completed(Protocol::Http2, status, latency);
-        }
-        for &code in errors {
-            m.error(code);
-        }
-        m
-    }
 
     /// Every sample line belongs to the family declared last before it, and no family is
     /// declared twice (the exposition format's grouping rule).
